@@ -1,0 +1,124 @@
+/**
+ * The REST route table: each route binds a method and OpenAPI path to one {@link Operation} and
+ * declares its documented responses. The same table mounts handlers and builds the OpenAPI
+ * document, so they cannot drift apart.
+ */
+import type { z } from "@hono/zod-openapi";
+import type { Operation } from "../ops/operation.ts";
+import { createRoom, deleteRoom, getRoom, listRooms } from "../ops/rooms.ts";
+import { deleteLeg, getLeg, listLegs } from "../ops/legs.ts";
+import { createWebhook, deleteWebhook, listWebhooks } from "../ops/webhooks.ts";
+import { LegSchema, RoomSchema, StatusSchema, WebhookSchema } from "../ops/schemas.ts";
+import { z as zod } from "@hono/zod-openapi";
+
+/** HTTP methods used by the API. */
+export type Method = "get" | "post" | "put" | "patch" | "delete";
+
+/** One documented success response. */
+export interface SuccessResponse {
+  readonly status: number;
+  readonly description: string;
+  readonly schema?: z.ZodType;
+}
+
+/** A REST route over an operation. */
+export interface RouteDef {
+  readonly method: Method;
+  /** OpenAPI-style path, e.g. `/v1/rooms/{id}`. */
+  readonly path: string;
+  readonly tag: string;
+  readonly op: Operation;
+  readonly ok: SuccessResponse;
+  /** Error statuses this route can produce besides the common ones. */
+  readonly errors?: readonly number[];
+}
+
+const route = (r: RouteDef): RouteDef => r;
+
+/** All operation-backed routes. */
+export const ROUTES: readonly RouteDef[] = [
+  route({
+    method: "get",
+    path: "/v1/legs",
+    tag: "Legs",
+    op: listLegs,
+    ok: { status: 200, description: "Live legs", schema: zod.array(LegSchema) },
+  }),
+  route({
+    method: "get",
+    path: "/v1/legs/{id}",
+    tag: "Legs",
+    op: getLeg,
+    ok: { status: 200, description: "The leg", schema: LegSchema },
+  }),
+  route({
+    method: "delete",
+    path: "/v1/legs/{id}",
+    tag: "Legs",
+    op: deleteLeg,
+    ok: { status: 202, description: "Hangup queued", schema: StatusSchema },
+  }),
+  route({
+    method: "post",
+    path: "/v1/rooms",
+    tag: "Rooms",
+    op: createRoom,
+    ok: { status: 201, description: "Room created", schema: RoomSchema },
+    errors: [409],
+  }),
+  route({
+    method: "get",
+    path: "/v1/rooms",
+    tag: "Rooms",
+    op: listRooms,
+    ok: { status: 200, description: "Rooms", schema: zod.array(RoomSchema) },
+  }),
+  route({
+    method: "get",
+    path: "/v1/rooms/{id}",
+    tag: "Rooms",
+    op: getRoom,
+    ok: { status: 200, description: "The room", schema: RoomSchema },
+  }),
+  route({
+    method: "delete",
+    path: "/v1/rooms/{id}",
+    tag: "Rooms",
+    op: deleteRoom,
+    ok: { status: 200, description: "Room deleted", schema: StatusSchema },
+  }),
+  route({
+    method: "post",
+    path: "/v1/webhooks",
+    tag: "Webhooks",
+    op: createWebhook,
+    ok: { status: 201, description: "Webhook registered", schema: WebhookSchema },
+  }),
+  route({
+    method: "get",
+    path: "/v1/webhooks",
+    tag: "Webhooks",
+    op: listWebhooks,
+    ok: { status: 200, description: "Registered webhooks", schema: zod.array(WebhookSchema) },
+  }),
+  route({
+    method: "delete",
+    path: "/v1/webhooks/{id}",
+    tag: "Webhooks",
+    op: deleteWebhook,
+    ok: { status: 200, description: "Webhook removed", schema: StatusSchema },
+  }),
+];
+
+/** `/v1/rooms/{id}` → `/v1/rooms/:id` (Hono's syntax). */
+export function honoPath(path: string): string {
+  return path.replace(/\{([^}]+)\}/g, ":$1");
+}
+
+/** A regex matching concrete request paths for an OpenAPI path (for 405 detection). */
+export function pathPattern(path: string): RegExp {
+  const parts = path.split("/").map((seg) =>
+    /^\{[^}]+\}$/.test(seg) ? "[^/]+" : seg.replace(/[.+*?^$()[\]{}|\\]/g, "\\$&")
+  );
+  return new RegExp(`^${parts.join("/")}/?$`);
+}

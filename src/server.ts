@@ -1,0 +1,155 @@
+/**
+ * Composition root: builds the control plane from a {@link Config}, serves HTTP on
+ * `Deno.serve`, and shuts down in order — stop accepting, end calls, close VSI clients, flush
+ * webhooks.
+ */
+import type { Config } from "./config/types.ts";
+import { EventBus } from "./events/bus.ts";
+import { WebhookDispatcher, type WebhookDispatcherOptions } from "./events/webhook_dispatcher.ts";
+import { WebhookRegistry } from "./events/webhook_registry.ts";
+import { LegRegistry } from "./legs/leg_registry.ts";
+import { Logger } from "./log/logger.ts";
+import { Metrics } from "./metrics/metrics.ts";
+import type { OpContext } from "./ops/operation.ts";
+import { RoomManager } from "./rooms/room_manager.ts";
+import { createApp } from "./api/app.ts";
+import { VsiHub, type VsiOptions } from "./api/vsi.ts";
+
+/** Knobs for embedding and tests; production uses the defaults. */
+export interface ServerOptions {
+  readonly logger?: Logger;
+  readonly vsi?: Partial<VsiOptions>;
+  readonly webhooks?: Partial<
+    Omit<WebhookDispatcherOptions, "registry" | "metrics" | "logger" | "global">
+  >;
+  /** Process runtime metrics (default true). */
+  readonly runtimeMetrics?: boolean;
+}
+
+/** A running server. */
+export interface RunningServer {
+  /** Base URL, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  readonly hostname: string;
+  readonly port: number;
+  readonly ctx: OpContext;
+  readonly vsi: VsiHub;
+  readonly webhooks: WebhookDispatcher;
+  /** Graceful shutdown; resolves when everything is closed. Idempotent. */
+  shutdown(options?: { drainMs?: number }): Promise<void>;
+}
+
+/** Starts the server on `config.httpAddr`. */
+export async function startServer(
+  config: Config,
+  options: ServerOptions = {},
+): Promise<RunningServer> {
+  const logger = options.logger ?? new Logger(config.logLevel, { instance_id: config.instanceId });
+  const legs = new LegRegistry();
+  const bus = new EventBus(config.instanceId, { logger });
+  const rooms = new RoomManager(bus, legs);
+  const metrics = new Metrics({
+    activeLegs: () => legs.size,
+    activeRooms: () => rooms.size,
+  }, { runtime: options.runtimeMetrics });
+  bus.subscribe((ev) => metrics.eventsPublished.inc({ type: ev.type }));
+  const registry = new WebhookRegistry();
+  const dispatcher = new WebhookDispatcher({
+    // One dead per-leg receiver may hold at most a quarter of the shared queue.
+    targetCapacity: 250,
+    ...options.webhooks,
+    global: config.webhookUrl
+      ? { url: config.webhookUrl, secret: config.webhookSecret || undefined }
+      : undefined,
+    registry,
+    metrics,
+    logger: logger.child({ component: "webhooks" }),
+  });
+  dispatcher.attach(bus);
+
+  const tasks = new Set<Promise<unknown>>();
+  const ctx: OpContext = {
+    config,
+    bus,
+    legs,
+    rooms,
+    webhooks: registry,
+    metrics,
+    logger,
+    background(task) {
+      const t = task.catch((err) => logger.error("background task failed", { error: err }))
+        .finally(() => tasks.delete(t));
+      tasks.add(t);
+    },
+  };
+  const vsi = new VsiHub({
+    ...options.vsi,
+    ctx,
+    bufferSize: config.vsiEventBufferSize,
+    logger: logger.child({ component: "vsi" }),
+  });
+  const app = createApp({ ctx, vsi });
+
+  const abort = new AbortController();
+  const handler = (req: Request, info: Deno.ServeHandlerInfo) =>
+    app.fetch(req, { remoteAddr: info.remoteAddr as Deno.NetAddr });
+  const server = serveOn(config, handler, abort.signal);
+  const addr = server.addr as Deno.NetAddr;
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  const connectHost = addr.hostname === "0.0.0.0"
+    ? "127.0.0.1"
+    : addr.hostname === "::"
+    ? "[::1]"
+    : host;
+  logger.info("http listening", { addr: `${host}:${addr.port}` });
+
+  let closing: Promise<void> | undefined;
+  const shutdown = (opts: { drainMs?: number } = {}) => {
+    closing ??= (async () => {
+      const drainMs = opts.drainMs ?? 10_000;
+      logger.info("shutting down");
+      const stopped = server.shutdown();
+      await vsi.closeAll();
+      await Promise.allSettled(legs.list().map((l) => l.hangup("server_shutdown")));
+      await Promise.allSettled([...tasks]);
+      const timer = setTimeout(() => abort.abort(), 2000);
+      await stopped;
+      clearTimeout(timer);
+      const drained = await dispatcher.drain(drainMs);
+      if (!drained) {
+        logger.warn("webhook queue not drained before shutdown", { pending: dispatcher.pending });
+      }
+      await dispatcher.close();
+      logger.info("shutdown complete");
+    })();
+    return closing;
+  };
+
+  await Promise.resolve();
+  return {
+    url: `http://${connectHost}:${addr.port}`,
+    hostname: addr.hostname,
+    port: addr.port,
+    ctx,
+    vsi,
+    webhooks: dispatcher,
+    shutdown,
+  };
+}
+
+/** `HTTP_ADDR` without a host listens on every interface: dual-stack `::`, else `0.0.0.0`. */
+function serveOn(
+  config: Config,
+  handler: Deno.ServeHandler<Deno.NetAddr>,
+  signal: AbortSignal,
+): Deno.HttpServer<Deno.NetAddr> {
+  const base = { port: config.httpAddr.port, signal, onListen() {} };
+  if (config.httpAddr.hostname !== undefined) {
+    return Deno.serve({ ...base, hostname: config.httpAddr.hostname }, handler);
+  }
+  try {
+    return Deno.serve({ ...base, hostname: "::" }, handler);
+  } catch {
+    return Deno.serve({ ...base, hostname: "0.0.0.0" }, handler);
+  }
+}
