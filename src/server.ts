@@ -13,6 +13,9 @@ import { Metrics } from "./metrics/metrics.ts";
 import type { OpContext } from "./ops/operation.ts";
 import { RoomManager } from "./rooms/room_manager.ts";
 import { createApp } from "./api/app.ts";
+import { MediaPlane } from "./media_plane/worker_pool.ts";
+import { BaseLeg } from "./legs/base_leg.ts";
+import type { WsMediaTimings } from "./legs/ws_media.ts";
 import { VsiHub, type VsiOptions } from "./api/vsi.ts";
 
 /** Knobs for embedding and tests; production uses the defaults. */
@@ -24,6 +27,8 @@ export interface ServerOptions {
   >;
   /** Process runtime metrics (default true). */
   readonly runtimeMetrics?: boolean;
+  /** WebSocket media keepalive/deadline timings (tests shorten them). */
+  readonly wsTimings?: WsMediaTimings;
 }
 
 /** A running server. */
@@ -47,7 +52,21 @@ export async function startServer(
   const logger = options.logger ?? new Logger(config.logLevel, { instance_id: config.instanceId });
   const legs = new LegRegistry();
   const bus = new EventBus(config.instanceId, { logger });
-  const rooms = new RoomManager(bus, legs);
+  const media = new MediaPlane({
+    size: config.mediaWorkers,
+    logger: logger.child({ component: "media" }),
+    listener: {
+      speaking(endpointId, roomId, speaking) {
+        const leg = legs.get(endpointId);
+        if (leg instanceof BaseLeg) {
+          leg.publish(speaking ? "speaking.started" : "speaking.stopped", { room_id: roomId });
+        }
+      },
+    },
+  });
+  const rooms = new RoomManager(bus, legs, (room) => {
+    if (room.mixerReady) media.deleteRoom(room.id);
+  });
   const metrics = new Metrics({
     activeLegs: () => legs.size,
     activeRooms: () => rooms.size,
@@ -73,6 +92,7 @@ export async function startServer(
     bus,
     legs,
     rooms,
+    media,
     webhooks: registry,
     metrics,
     logger,
@@ -88,7 +108,7 @@ export async function startServer(
     bufferSize: config.vsiEventBufferSize,
     logger: logger.child({ component: "vsi" }),
   });
-  const app = createApp({ ctx, vsi });
+  const app = createApp({ ctx, vsi, wsTimings: options.wsTimings });
 
   const abort = new AbortController();
   const handler = (req: Request, info: Deno.ServeHandlerInfo) =>
@@ -120,6 +140,7 @@ export async function startServer(
         logger.warn("webhook queue not drained before shutdown", { pending: dispatcher.pending });
       }
       await dispatcher.close();
+      await media.close();
       logger.info("shutdown complete");
     })();
     return closing;

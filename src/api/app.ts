@@ -13,8 +13,11 @@ import type { OpContext } from "../ops/operation.ts";
 import { parseOrThrow } from "../ops/validation.ts";
 import { allowlist, type AppEnv } from "./allowlist.ts";
 import { errorResponse, jsonResponse } from "./respond.ts";
-import { honoPath, pathPattern, type RouteDef, ROUTES } from "./routes.ts";
+import { honoPath, paramsToInput, pathPattern, type RouteDef, ROUTES } from "./routes.ts";
 import { buildOpenApiDocument, registerDocumentedPaths } from "./openapi.ts";
+import { acceptWebSocketLeg, WsLegQuery } from "../ops/ws_legs.ts";
+import { acceptRoomSocket } from "../rooms/room_ws.ts";
+import type { WsMediaTimings } from "../legs/ws_media.ts";
 
 /** Largest accepted request body (bytes). */
 export const MAX_BODY_BYTES = 1 << 20;
@@ -29,6 +32,8 @@ export interface VsiEndpoint {
 export interface AppDeps {
   readonly ctx: OpContext;
   readonly vsi?: VsiEndpoint;
+  /** WebSocket media keepalive/deadline timings (tests shorten them). */
+  readonly wsTimings?: WsMediaTimings;
 }
 
 /** Builds the Hono app serving `/v1`, `/metrics` and the OpenAPI document. */
@@ -54,6 +59,16 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     },
   }));
 
+  // Registered before the `/v1/legs/{id}` routes so `websocket` is not taken for a leg id.
+  app.get("/v1/legs/websocket", (c) => {
+    const query = parseOrThrow(WsLegQuery, c.req.query());
+    return acceptWebSocketLeg(ctx, c.req.raw, query, deps.wsTimings);
+  });
+  app.get(
+    "/v1/rooms/:id/ws",
+    (c) => acceptRoomSocket(ctx, c.req.raw, c.req.param("id"), deps.wsTimings),
+  );
+
   for (const r of ROUTES) mountRoute(app, r, ctx);
 
   app.get("/v1/vsi", (c) => {
@@ -76,6 +91,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const known = [
     ...ROUTES.map((r) => ({ re: pathPattern(r.path), method: r.method.toUpperCase() })),
     { re: /^\/v1\/vsi\/?$/, method: "GET" },
+    { re: /^\/v1\/legs\/websocket\/?$/, method: "GET" },
+    { re: /^\/v1\/rooms\/[^/]+\/ws\/?$/, method: "GET" },
     { re: /^\/metrics\/?$/, method: "GET" },
     { re: /^\/v1\/openapi\.json$/, method: "GET" },
   ];
@@ -117,7 +134,7 @@ async function readJson(c: Context<AppEnv>): Promise<unknown> {
 function mountRoute(app: OpenAPIHono<AppEnv>, r: RouteDef, ctx: OpContext): void {
   app.on(r.method.toUpperCase(), honoPath(r.path), async (c) => {
     const op = r.op;
-    const params = op.params ? parseOrThrow(op.params, c.req.param()) : {};
+    const params = op.params ? parseOrThrow(op.params, paramsToInput(r, c.req.param())) : {};
     let body: unknown = {};
     if (op.body) {
       const raw = await readJson(c);

@@ -3,7 +3,7 @@
  * validate requests — never hand-written, so it always describes what the code does.
  */
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
-import type { RouteDef } from "./routes.ts";
+import { restParamsSchema, type RouteDef } from "./routes.ts";
 import { ErrorSchema } from "../ops/schemas.ts";
 
 type Registry = OpenAPIHono["openAPIRegistry"];
@@ -48,7 +48,7 @@ export function registerDocumentedPaths(registry: Registry, routes: readonly Rou
       summary: r.op.summary,
       tags: [r.tag],
       request: {
-        params: r.op.params,
+        params: restParamsSchema(r),
         body: r.op.body
           ? {
             required: r.op.bodyRequired ?? false,

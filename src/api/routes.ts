@@ -8,7 +8,22 @@ import type { Operation } from "../ops/operation.ts";
 import { createRoom, deleteRoom, getRoom, listRooms } from "../ops/rooms.ts";
 import { deleteLeg, getLeg, listLegs } from "../ops/legs.ts";
 import { createWebhook, deleteWebhook, listWebhooks } from "../ops/webhooks.ts";
-import { LegSchema, RoomSchema, StatusSchema, WebhookSchema } from "../ops/schemas.ts";
+import {
+  addLegToRoom,
+  deafLeg,
+  muteLeg,
+  removeLegFromRoom,
+  undeafLeg,
+  unmuteLeg,
+} from "../ops/membership.ts";
+import { createLeg } from "../ops/ws_legs.ts";
+import {
+  LegSchema,
+  MembershipSchema,
+  RoomSchema,
+  StatusSchema,
+  WebhookSchema,
+} from "../ops/schemas.ts";
 import { z as zod } from "@hono/zod-openapi";
 
 /** HTTP methods used by the API. */
@@ -31,12 +46,49 @@ export interface RouteDef {
   readonly ok: SuccessResponse;
   /** Error statuses this route can produce besides the common ones. */
   readonly errors?: readonly number[];
+  /**
+   * Operation input key → path parameter name, where they differ (VSI payloads say `room_id`
+   * and `leg_id` where REST paths say `{id}` and `{legID}`).
+   */
+  readonly pathNames?: Readonly<Record<string, string>>;
+}
+
+/** The operation's params schema keyed by the route's path parameter names. */
+export function restParamsSchema(r: RouteDef): z.ZodObject | undefined {
+  const params = r.op.params;
+  if (!params || !r.pathNames) return params;
+  const shape: Record<string, z.ZodType> = {};
+  for (const [key, schema] of Object.entries(params.shape)) {
+    shape[r.pathNames[key] ?? key] = schema as z.ZodType;
+  }
+  return zod.object(shape);
+}
+
+/** Maps path parameters (by path name) to operation input keys. */
+export function paramsToInput(r: RouteDef, raw: Record<string, string>): Record<string, string> {
+  if (!r.pathNames) return raw;
+  const out: Record<string, string> = { ...raw };
+  for (const [key, name] of Object.entries(r.pathNames)) {
+    if (name in raw) {
+      out[key] = raw[name];
+      if (name !== key) delete out[name];
+    }
+  }
+  return out;
 }
 
 const route = (r: RouteDef): RouteDef => r;
 
 /** All operation-backed routes. */
 export const ROUTES: readonly RouteDef[] = [
+  route({
+    method: "post",
+    path: "/v1/legs",
+    tag: "Legs",
+    op: createLeg,
+    ok: { status: 201, description: "Leg created (ringing)", schema: LegSchema },
+    errors: [501, 503],
+  }),
   route({
     method: "get",
     path: "/v1/legs",
@@ -87,6 +139,30 @@ export const ROUTES: readonly RouteDef[] = [
     op: deleteRoom,
     ok: { status: 200, description: "Room deleted", schema: StatusSchema },
   }),
+  route({
+    method: "post",
+    path: "/v1/rooms/{id}/legs",
+    tag: "Rooms",
+    op: addLegToRoom,
+    ok: { status: 200, description: "Leg added or moved", schema: MembershipSchema },
+    pathNames: { room_id: "id" },
+  }),
+  route({
+    method: "delete",
+    path: "/v1/rooms/{id}/legs/{legID}",
+    tag: "Rooms",
+    op: removeLegFromRoom,
+    ok: { status: 200, description: "Leg removed", schema: StatusSchema },
+    pathNames: { room_id: "id", leg_id: "legID" },
+  }),
+  ...([
+    ["post", "/v1/legs/{id}/mute", muteLeg, "Leg muted"],
+    ["delete", "/v1/legs/{id}/mute", unmuteLeg, "Leg unmuted"],
+    ["post", "/v1/legs/{id}/deaf", deafLeg, "Leg deafened"],
+    ["delete", "/v1/legs/{id}/deaf", undeafLeg, "Leg undeafened"],
+  ] as const).map(([method, path, op, description]) =>
+    route({ method, path, tag: "Legs", op, ok: { status: 200, description, schema: StatusSchema } })
+  ),
   route({
     method: "post",
     path: "/v1/webhooks",

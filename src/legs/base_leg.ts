@@ -19,8 +19,8 @@ export interface LegDeps {
   readonly bus: EventBus;
   readonly metrics: Metrics;
   readonly logger: Logger;
-  /** Called once after `leg.disconnected` is published (registry removal, room detach). */
-  readonly onGone: (leg: Leg) => void;
+  /** Called once just before `leg.disconnected` is published (leave room, registry removal). */
+  readonly onGone: (leg: BaseLeg) => void;
   /** Resolves the room's webhook target when the leg has none of its own. */
   readonly roomWebhook: (roomId: string | undefined) => WebhookTarget | undefined;
   readonly now?: () => number;
@@ -101,10 +101,12 @@ export abstract class BaseLeg implements Leg {
   }
 
   /** Publishes a leg-scoped event routed to the leg's hook, else its room's. */
-  publish(type: string, fields: Record<string, unknown> = {}): void {
-    this.deps.bus.publish(type, { leg_id: this.id, app_id: this.appId, ...fields }, {
-      webhook: this.#webhook ?? this.deps.roomWebhook(this.roomId),
-    });
+  publish(
+    type: string,
+    fields: Record<string, unknown> = {},
+    webhook: WebhookTarget | undefined = this.#webhook ?? this.deps.roomWebhook(this.roomId),
+  ): void {
+    this.deps.bus.publish(type, { leg_id: this.id, app_id: this.appId, ...fields }, { webhook });
   }
 
   hangup(reason: string): Promise<void> {
@@ -136,7 +138,10 @@ export abstract class BaseLeg implements Leg {
     const fields: Record<string, unknown> = { cdr };
     const q = this.quality();
     if (q) fields.quality = q;
-    this.publish("leg.disconnected", fields);
+    // The target is resolved before the leg leaves its room, so the room's hook still gets it.
+    const target = this.#webhook ?? this.deps.roomWebhook(this.roomId);
+    this.deps.onGone(this);
+    this.publish("leg.disconnected", fields, target);
     // compat §1 Webhooks: the per-leg hook is cleared after leg.disconnected is published.
     this.#webhook = undefined;
     const m = this.deps.metrics;

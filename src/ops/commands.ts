@@ -9,10 +9,26 @@ import { createRoom, deleteRoom, getRoom, listRooms } from "./rooms.ts";
 import { deleteLeg, getLeg, listLegs } from "./legs.ts";
 import { createWebhook, deleteWebhook, listWebhooks } from "./webhooks.ts";
 import { describeIssues } from "./validation.ts";
+import {
+  addLegToRoom,
+  deafLeg,
+  muteLeg,
+  removeLegFromRoom,
+  undeafLeg,
+  unmuteLeg,
+} from "./membership.ts";
+import { createLeg } from "./ws_legs.ts";
 
 /** Every operation reachable over VSI, by command name. */
 export const OPERATIONS: ReadonlyMap<string, Operation> = new Map<string, Operation>(
   ([
+    createLeg,
+    addLegToRoom,
+    removeLegFromRoom,
+    muteLeg,
+    unmuteLeg,
+    deafLeg,
+    undeafLeg,
     listLegs,
     getLeg,
     deleteLeg,

@@ -11,6 +11,7 @@ import type { LegRegistry } from "../legs/leg_registry.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { RoomManager } from "../rooms/room_manager.ts";
+import type { MediaPlane } from "../media_plane/worker_pool.ts";
 
 /** Everything an operation may touch. */
 export interface OpContext {
@@ -18,6 +19,7 @@ export interface OpContext {
   readonly bus: EventBus;
   readonly legs: LegRegistry;
   readonly rooms: RoomManager;
+  readonly media: MediaPlane;
   readonly webhooks: WebhookRegistry;
   readonly metrics: Metrics;
   readonly logger: Logger;

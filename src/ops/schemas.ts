@@ -94,3 +94,11 @@ export const WebhookSchema = z.object({
   has_secret: z.boolean(),
   created_at: z.string(),
 }).openapi("Webhook");
+
+/** Reply of add-to-room: `added`, or `moved` with the previous and new room. */
+export const MembershipSchema = z.object({
+  instance_id: instanceId.optional(),
+  status: z.enum(["added", "moved"]),
+  from: z.string().optional(),
+  to: z.string().optional(),
+}).openapi("AddLegResult");

@@ -22,6 +22,10 @@ export class Room {
   readonly legIds = new Set<string>();
   /** Set while `DELETE` hangs up the legs; the room is then invisible to lookups. */
   deleting = false;
+  /** Whether the media plane has a mixer for this room (created on first join). */
+  mixerReady = false;
+  /** Closers of the room's raw WebSocket mixer slots (not legs). */
+  readonly wsSlots = new Set<() => void>();
 
   constructor(init: {
     id: string;

@@ -23,9 +23,12 @@ export class RoomManager {
   readonly #bus: EventBus;
   readonly #legs: LegRegistry;
 
-  constructor(bus: EventBus, legs: LegRegistry) {
+  readonly #onDeleted: (room: Room) => void;
+
+  constructor(bus: EventBus, legs: LegRegistry, onDeleted: (room: Room) => void = () => {}) {
     this.#bus = bus;
     this.#legs = legs;
+    this.#onDeleted = onDeleted;
   }
 
   /** Creates a room; 409 when the id is taken (clients match on "already exists"). */
@@ -75,14 +78,11 @@ export class RoomManager {
       if (leg) hangups.push(leg.hangup("room_deleted"));
     }
     await Promise.allSettled(hangups);
+    for (const close of [...room.wsSlots]) close();
     room.legIds.clear();
     this.#rooms.delete(id);
+    this.#onDeleted(room);
     this.#publish(room, "room.deleted");
-  }
-
-  /** Removes a departed leg from whichever room holds it. */
-  forgetLeg(legId: string, roomId: string | undefined): void {
-    if (roomId) this.#rooms.get(roomId)?.legIds.delete(legId);
   }
 
   #publish(room: Room, type: string): void {

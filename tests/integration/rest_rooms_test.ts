@@ -170,7 +170,13 @@ Deno.test("deleting a room hangs up its legs with reason room_deleted before roo
     assert.deepEqual(a.terminations, ["room_deleted"]);
     assert.deepEqual(b.terminations, ["room_deleted"]);
     const types = rec.events.map((e) => e.type);
-    assert.deepEqual(types.slice(-3), ["leg.disconnected", "leg.disconnected", "room.deleted"]);
+    assert.deepEqual(types.slice(-5), [
+      "leg.left_room",
+      "leg.disconnected",
+      "leg.left_room",
+      "leg.disconnected",
+      "room.deleted",
+    ]);
     const cdr = JSON.parse(rec.events.at(-2)!.json);
     assert.equal(cdr.cdr.reason, "room_deleted");
     assert.equal(cdr.app_id, "t1");

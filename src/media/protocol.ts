@@ -1,0 +1,80 @@
+/**
+ * The typed protocol across the worker boundary: commands go down (main → media worker), events
+ * come up. Audio never travels in these messages — it moves through {@link PcmRing}s whose
+ * SharedArrayBuffers are handed over once, at attach time.
+ */
+
+/** Rates a leg's PCM may use on its transport. */
+export type LegRate = 8000 | 16000 | 24000 | 48000;
+
+/** Flags applied to a mixer participant. */
+export interface ParticipantFlags {
+  readonly muted: boolean;
+  readonly deaf: boolean;
+  /** Routing role ("" = unroled). */
+  readonly role: string;
+}
+
+/** Commands to a media worker. Those with `id` are answered by a `reply`. */
+export type WorkerCommand =
+  | { readonly t: "room.create"; readonly roomId: string; readonly rate: number }
+  | { readonly t: "room.delete"; readonly roomId: string }
+  | {
+    readonly t: "endpoint.attach";
+    /** Leg id, or `ws-xxxxxxxx` for a room WebSocket slot. */
+    readonly endpointId: string;
+    readonly rate: LegRate;
+    /** Audio from the leg (producer: main thread). */
+    readonly ingress: SharedArrayBuffer;
+    /** Audio to the leg (producer: worker). */
+    readonly egress: SharedArrayBuffer;
+    /** Report speaking.started/stopped for this endpoint. */
+    readonly speech: boolean;
+  }
+  | { readonly t: "endpoint.detach"; readonly endpointId: string }
+  | {
+    readonly t: "endpoint.join";
+    readonly endpointId: string;
+    readonly roomId: string;
+    readonly flags: ParticipantFlags;
+  }
+  | { readonly t: "endpoint.leave"; readonly endpointId: string }
+  | {
+    readonly t: "endpoint.flags";
+    readonly endpointId: string;
+    readonly flags: ParticipantFlags;
+  }
+  | {
+    readonly t: "room.routing";
+    readonly roomId: string;
+    /** listener role → source roles heard (null = everyone); absent rows are full mesh. */
+    readonly matrix: Readonly<Record<string, readonly string[] | null>> | null;
+  }
+  | { readonly t: "stop" };
+
+/** Events from a media worker. */
+export type WorkerEvent =
+  /** A tick finished and egress rings received frames; the main thread drains them. */
+  | { readonly t: "tick"; readonly seq: number }
+  | {
+    readonly t: "speaking";
+    readonly endpointId: string;
+    readonly roomId: string | undefined;
+    readonly speaking: boolean;
+  }
+  | {
+    readonly t: "load";
+    /** Average share of the 20 ms period spent working (0..1+). */
+    readonly utilization: number;
+    readonly participants: number;
+    readonly rooms: number;
+    readonly ticks: number;
+    readonly skipped: number;
+    readonly lateMs: number;
+  }
+  | { readonly t: "error"; readonly message: string; readonly endpointId?: string };
+
+/** Bytes of one 20 ms frame of s16le mono PCM at `rate`. */
+export function frameBytes(rate: number): number {
+  return (rate / 50) * 2;
+}
