@@ -16,6 +16,9 @@ import { createApp } from "./api/app.ts";
 import { MediaPlane } from "./media_plane/worker_pool.ts";
 import { BaseLeg } from "./legs/base_leg.ts";
 import type { WsMediaTimings } from "./legs/ws_media.ts";
+import { attachPlayback } from "./ops/playback.ts";
+import { attachRecording } from "./ops/recording.ts";
+import { attachBridge } from "./ops/bridge.ts";
 import { VsiHub, type VsiOptions } from "./api/vsi.ts";
 
 /** Knobs for embedding and tests; production uses the defaults. */
@@ -108,6 +111,9 @@ export async function startServer(
     bufferSize: config.vsiEventBufferSize,
     logger: logger.child({ component: "vsi" }),
   });
+  attachPlayback(ctx);
+  attachRecording(ctx);
+  attachBridge(ctx);
   const app = createApp({ ctx, vsi, wsTimings: options.wsTimings });
 
   const abort = new AbortController();

@@ -5,8 +5,11 @@
 /// <reference lib="deno.worker" />
 import { MediaEngine } from "../src/media/engine.ts";
 import type { WorkerCommand, WorkerEvent } from "../src/media/protocol.ts";
+import { workerFeatures } from "../src/media/features.ts";
 
-const engine = new MediaEngine((ev: WorkerEvent) => self.postMessage(ev));
+const engine = new MediaEngine((ev: WorkerEvent) => self.postMessage(ev), {
+  features: workerFeatures(),
+});
 
 self.onmessage = (ev: MessageEvent<WorkerCommand>) => {
   try {

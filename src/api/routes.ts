@@ -17,6 +17,9 @@ import {
   unmuteLeg,
 } from "../ops/membership.ts";
 import { createLeg } from "../ops/ws_legs.ts";
+import { PLAYBACK_ROUTES } from "./routes_playback.ts";
+import { RECORDING_ROUTES } from "./routes_recording.ts";
+import { BRIDGE_ROUTES } from "./routes_bridge.ts";
 import {
   LegSchema,
   MembershipSchema,
@@ -79,8 +82,8 @@ export function paramsToInput(r: RouteDef, raw: Record<string, string>): Record<
 
 const route = (r: RouteDef): RouteDef => r;
 
-/** All operation-backed routes. */
-export const ROUTES: readonly RouteDef[] = [
+/** Core operation-backed routes (feature routes are appended in ROUTES). */
+const CORE_ROUTES: readonly RouteDef[] = [
   route({
     method: "post",
     path: "/v1/legs",
@@ -184,6 +187,14 @@ export const ROUTES: readonly RouteDef[] = [
     op: deleteWebhook,
     ok: { status: 200, description: "Webhook removed", schema: StatusSchema },
   }),
+];
+
+/** Every operation-backed route. */
+export const ROUTES: readonly RouteDef[] = [
+  ...CORE_ROUTES,
+  ...PLAYBACK_ROUTES,
+  ...RECORDING_ROUTES,
+  ...BRIDGE_ROUTES,
 ];
 
 /** `/v1/rooms/{id}` → `/v1/rooms/:id` (Hono's syntax). */

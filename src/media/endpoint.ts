@@ -95,6 +95,11 @@ export class Endpoint {
     this.egress.write(this.#legOutBytes);
   }
 
+  /** Queues `legOut` as it is (already at the transport rate). */
+  sendLegOut(): void {
+    this.egress.write(this.#legOutBytes);
+  }
+
   /** Queues a silent frame (a leg outside any room still gets one frame per tick). */
   sendSilence(): void {
     this.legOut.fill(0);

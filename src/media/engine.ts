@@ -1,11 +1,20 @@
 /**
  * The media engine of one worker: its rooms (mixers), its endpoints and the 20 ms clock. Each
- * tick pulls one frame per member from its ingress ring, mixes every active room, and pushes each
- * member's mixed-minus-self frame to its egress ring; then it tells the main thread to drain.
- * Rooms without members, and a worker without endpoints, cost nothing: the clock stops.
+ * tick pulls one frame per member from its ingress ring, runs feature hooks (playback, bridges),
+ * mixes every active room, runs the taps (recording, bridge-out), and pushes each member's
+ * mixed-minus-self frame to its egress ring; then it tells the main thread to drain.
+ * Rooms without members or hooks cost nothing, and a worker with no work stops its clock.
  */
 import { MediaClock } from "./clock.ts";
 import { Endpoint } from "./endpoint.ts";
+import type {
+  EndpointHooks,
+  EndpointView,
+  Feature,
+  FeatureHost,
+  RoomHooks,
+  RoomView,
+} from "./feature_host.ts";
 import { Mixer, type MixerSlot } from "./mixer.ts";
 import type { ParticipantFlags, WorkerCommand, WorkerEvent } from "./protocol.ts";
 import { SpeakingChange, SpeakingDetector } from "./speaking.ts";
@@ -14,22 +23,52 @@ import { SpeakingChange, SpeakingDetector } from "./speaking.ts";
 const LOAD_EVERY_TICKS = 50;
 
 interface Member {
-  readonly ep: Endpoint;
+  readonly ep: EngineEndpoint;
   readonly slot: MixerSlot;
   readonly slotId: number;
   readonly detector: SpeakingDetector | undefined;
+  /** Whether the slot's input was filled this tick (the mixer clears `present` itself). */
+  had: boolean;
 }
 
-class RoomState {
+class EngineEndpoint extends Endpoint implements EndpointView {
+  readonly hooks = new Map<string, EndpointHooks>();
+  room: RoomState | undefined;
+  roomId(): string | undefined {
+    return this.room?.id;
+  }
+}
+
+class RoomState implements RoomView {
   readonly id: string;
+  readonly rate: number;
   readonly mixer: Mixer;
   readonly members = new Map<string, Member>();
+  readonly hooks = new Map<string, RoomHooks>();
   readonly #roles = new Map<string, number>();
   #matrix: Readonly<Record<string, readonly string[] | null>> | null = null;
 
   constructor(id: string, rate: number) {
     this.id = id;
+    this.rate = rate;
     this.mixer = new Mixer(rate);
+  }
+
+  get active(): boolean {
+    return this.members.size > 0 || this.hooks.size > 0;
+  }
+
+  memberIds(): Iterable<string> {
+    return this.members.keys();
+  }
+
+  memberOutput(endpointId: string): Int16Array | undefined {
+    return this.members.get(endpointId)?.slot.output;
+  }
+
+  memberInput(endpointId: string): { input: Int16Array; present: boolean } | undefined {
+    const m = this.members.get(endpointId);
+    return m ? { input: m.slot.input, present: m.had } : undefined;
   }
 
   /** Room-local small integer for a role name ("" = 0, unroled). */
@@ -39,7 +78,7 @@ class RoomState {
     if (i === undefined) {
       i = this.#roles.size + 1;
       this.#roles.set(role, i);
-      // A new role may appear in the matrix by name: rebuild so it is routed from now on.
+      // A role named in the matrix before any member had it: rebuild so it is routed from now on.
       if (this.#matrix) this.#applyMatrix();
     }
     return i;
@@ -71,19 +110,50 @@ class RoomState {
 export type EventSink = (ev: WorkerEvent) => void;
 
 /** One worker's rooms, endpoints and clock. */
-export class MediaEngine {
+export class MediaEngine implements FeatureHost {
   readonly #emit: EventSink;
   readonly #rooms = new Map<string, RoomState>();
-  readonly #endpoints = new Map<string, Endpoint>();
-  readonly #memberOf = new Map<string, RoomState>();
+  readonly #endpoints = new Map<string, EngineEndpoint>();
   readonly #clock: MediaClock;
+  readonly #features: Feature[];
   #nextSlot = 1;
   #seq = 0;
 
-  constructor(emit: EventSink, options: { periodMs?: number } = {}) {
+  constructor(emit: EventSink, options: { periodMs?: number; features?: Feature[] } = {}) {
     this.#emit = emit;
+    this.#features = options.features ?? [];
     this.#clock = new MediaClock(() => this.tick(), { periodMs: options.periodMs });
   }
+
+  // ── FeatureHost ──────────────────────────────────────────────────────────
+
+  room(id: string): RoomView | undefined {
+    return this.#rooms.get(id);
+  }
+
+  endpoint(id: string): EndpointView | undefined {
+    return this.#endpoints.get(id);
+  }
+
+  emit(ev: WorkerEvent): void {
+    this.#emit(ev);
+  }
+
+  wake(): void {
+    let work = this.#endpoints.size > 0;
+    if (!work) {
+      for (const r of this.#rooms.values()) {
+        if (r.hooks.size > 0) {
+          work = true;
+          break;
+        }
+      }
+    }
+    if (work) this.#clock.start();
+    else this.#clock.stop();
+  }
+
+  // ── commands ─────────────────────────────────────────────────────────────
 
   /** Applies one command from the main thread. */
   handle(cmd: WorkerCommand): void {
@@ -92,42 +162,49 @@ export class MediaEngine {
         if (!this.#rooms.has(cmd.roomId)) {
           this.#rooms.set(cmd.roomId, new RoomState(cmd.roomId, cmd.rate));
         }
-        break;
+        return;
       case "room.delete": {
         const room = this.#rooms.get(cmd.roomId);
-        if (!room) break;
+        if (!room) return;
         for (const id of [...room.members.keys()]) this.#leave(id);
+        for (const f of this.#features) f.roomGone?.(cmd.roomId, this);
         this.#rooms.delete(cmd.roomId);
-        break;
+        this.wake();
+        return;
       }
       case "room.routing":
         this.#rooms.get(cmd.roomId)?.setMatrix(cmd.matrix);
-        break;
+        return;
       case "endpoint.attach":
         this.#endpoints.set(
           cmd.endpointId,
-          new Endpoint(cmd.endpointId, cmd.rate, cmd.ingress, cmd.egress, cmd.speech),
+          new EngineEndpoint(cmd.endpointId, cmd.rate, cmd.ingress, cmd.egress, cmd.speech),
         );
-        this.#clock.start();
-        break;
+        this.wake();
+        return;
       case "endpoint.detach":
         this.#leave(cmd.endpointId);
+        for (const f of this.#features) f.endpointGone?.(cmd.endpointId, this);
         this.#endpoints.delete(cmd.endpointId);
-        if (this.#endpoints.size === 0) this.#clock.stop();
-        break;
+        this.wake();
+        return;
       case "endpoint.join":
         this.#join(cmd.endpointId, cmd.roomId, cmd.flags);
-        break;
+        return;
       case "endpoint.leave":
         this.#leave(cmd.endpointId);
-        break;
+        return;
       case "endpoint.flags":
         this.#setFlags(cmd.endpointId, cmd.flags);
-        break;
+        return;
       case "stop":
         this.#clock.stop();
-        break;
+        for (const f of this.#features) void f.close?.();
+        return;
     }
+    const feature = this.#features.find((f) => (cmd as { t: string }).t.startsWith(f.prefix));
+    if (!feature) throw new Error(`Unknown media command ${(cmd as { t: string }).t}`);
+    feature.handle(cmd, this);
   }
 
   /** Endpoints attached to this worker. */
@@ -135,44 +212,71 @@ export class MediaEngine {
     return this.#endpoints.size;
   }
 
+  // ── the 20 ms loop ───────────────────────────────────────────────────────
+
   /** One 20 ms tick (public for tests and benchmarks that drive the engine directly). */
   tick(): void {
     for (const room of this.#rooms.values()) {
-      if (room.members.size === 0) continue;
+      if (!room.active) continue;
       for (const m of room.members.values()) {
-        if (m.ep.pull()) {
+        m.had = m.ep.pull();
+        if (m.had) {
           m.ep.toRoom(m.slot.input);
           m.slot.present = true;
         }
       }
+      for (const h of room.hooks.values()) h.pre?.();
       room.mixer.mix();
+      for (const h of room.hooks.values()) h.post?.();
       for (const m of room.members.values()) {
-        m.ep.sendFromRoom(m.slot.output);
+        const out = m.slot.output;
+        if (m.ep.hooks.size > 0) {
+          this.#endpointHooks(m.ep, m.had ? m.slot.input : null, out, room.rate);
+        }
+        m.ep.sendFromRoom(out);
         if (m.detector) this.#detect(room, m);
       }
     }
     for (const ep of this.#endpoints.values()) {
-      if (this.#memberOf.has(ep.id)) continue;
-      // Outside any room: consume what the leg sends and send it silence, once per tick.
-      ep.pull();
-      ep.sendSilence();
+      if (ep.room) continue;
+      // Outside any room: consume what the leg sends; it hears silence plus its own playback.
+      const had = ep.pull();
+      if (ep.hooks.size > 0) {
+        ep.legOut.fill(0);
+        this.#endpointHooks(ep, had ? ep.legIn : null, ep.legOut, ep.rate);
+        ep.sendLegOut();
+      } else {
+        ep.sendSilence();
+      }
     }
     this.#seq++;
     if (this.#endpoints.size > 0) this.#emit({ t: "tick", seq: this.#seq });
-    if (this.#seq % LOAD_EVERY_TICKS === 0) {
-      const s = this.#clock.stats;
-      let participants = 0;
-      for (const r of this.#rooms.values()) participants += r.members.size;
-      this.#emit({
-        t: "load",
-        utilization: s.avgWorkMs / this.#clock.periodMs,
-        participants,
-        rooms: this.#rooms.size,
-        ticks: s.ticks,
-        skipped: s.skipped,
-        lateMs: s.lastLateMs,
-      });
-    }
+    if (this.#seq % LOAD_EVERY_TICKS === 0) this.#reportLoad();
+  }
+
+  #endpointHooks(
+    ep: EngineEndpoint,
+    input: Int16Array | null,
+    out: Int16Array,
+    rate: number,
+  ): void {
+    for (const h of ep.hooks.values()) h.output?.(out, rate);
+    for (const h of ep.hooks.values()) h.tap?.(input, out, rate);
+  }
+
+  #reportLoad(): void {
+    const s = this.#clock.stats;
+    let participants = 0;
+    for (const r of this.#rooms.values()) participants += r.members.size;
+    this.#emit({
+      t: "load",
+      utilization: s.avgWorkMs / this.#clock.periodMs,
+      participants,
+      rooms: this.#rooms.size,
+      ticks: s.ticks,
+      skipped: s.skipped,
+      lateMs: s.lastLateMs,
+    });
   }
 
   #detect(room: RoomState, m: Member): void {
@@ -198,7 +302,7 @@ export class MediaEngine {
       return;
     }
     this.#leave(id);
-    ep.setRoomRate(room.mixer.sampleRate);
+    ep.setRoomRate(room.rate);
     const slotId = this.#nextSlot++;
     // Role, mute and deaf are set before the slot's first mix: no frame with stale routing.
     const slot = room.mixer.addSlot(slotId, {
@@ -211,13 +315,15 @@ export class MediaEngine {
       slot,
       slotId,
       detector: ep.speech ? new SpeakingDetector() : undefined,
+      had: false,
     });
-    this.#memberOf.set(id, room);
+    ep.room = room;
   }
 
   #leave(id: string): void {
-    const room = this.#memberOf.get(id);
-    if (!room) return;
+    const ep = this.#endpoints.get(id);
+    const room = ep?.room;
+    if (!ep || !room) return;
     const m = room.members.get(id);
     if (m) {
       room.mixer.removeSlot(m.slotId);
@@ -226,11 +332,11 @@ export class MediaEngine {
         this.#emit({ t: "speaking", endpointId: id, roomId: room.id, speaking: false });
       }
     }
-    this.#memberOf.delete(id);
+    ep.room = undefined;
   }
 
   #setFlags(id: string, flags: ParticipantFlags): void {
-    const room = this.#memberOf.get(id);
+    const room = this.#endpoints.get(id)?.room;
     const m = room?.members.get(id);
     if (!room || !m) return;
     m.slot.muted = flags.muted;

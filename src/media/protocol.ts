@@ -4,6 +4,10 @@
  * SharedArrayBuffers are handed over once, at attach time.
  */
 
+import type { PlaybackCommand, PlaybackEvent } from "./playback_protocol.ts";
+import type { RecordingCommand, RecordingEvent } from "./recording_protocol.ts";
+import type { BridgeCommand, BridgeEvent } from "./bridge_protocol.ts";
+
 /** Rates a leg's PCM may use on its transport. */
 export type LegRate = 8000 | 16000 | 24000 | 48000;
 
@@ -50,7 +54,10 @@ export type WorkerCommand =
     /** listener role → source roles heard (null = everyone); absent rows are full mesh. */
     readonly matrix: Readonly<Record<string, readonly string[] | null>> | null;
   }
-  | { readonly t: "stop" };
+  | { readonly t: "stop" }
+  | PlaybackCommand
+  | RecordingCommand
+  | BridgeCommand;
 
 /** Events from a media worker. */
 export type WorkerEvent =
@@ -72,7 +79,10 @@ export type WorkerEvent =
     readonly skipped: number;
     readonly lateMs: number;
   }
-  | { readonly t: "error"; readonly message: string; readonly endpointId?: string };
+  | { readonly t: "error"; readonly message: string; readonly endpointId?: string }
+  | PlaybackEvent
+  | RecordingEvent
+  | BridgeEvent;
 
 /** Bytes of one 20 ms frame of s16le mono PCM at `rate`. */
 export function frameBytes(rate: number): number {

@@ -86,6 +86,7 @@ export class MediaPlane {
   #workers: WorkerHandle[] = [];
   readonly #roomWorker = new Map<string, WorkerHandle>();
   readonly #endpoints = new Map<string, EndpointState>();
+  #featureHandlers: { prefix: string; handler: (ev: WorkerEvent) => void }[] = [];
   #closed = false;
 
   constructor(options: {
@@ -127,9 +128,13 @@ export class MediaPlane {
     }));
   }
 
-  /** Creates a room's mixer on the least-loaded worker. */
-  createRoom(roomId: string, rate: number): void {
-    const w = this.#pick();
+  /**
+   * Creates a room's mixer: on the worker of `nearEndpoint` when given (the first joining leg, so
+   * its media and the mixer share a worker), else on the least-loaded worker.
+   */
+  createRoom(roomId: string, rate: number, nearEndpoint?: string): void {
+    const near = nearEndpoint ? this.#endpoints.get(nearEndpoint)?.worker : undefined;
+    const w = near ?? this.#pick();
     w.rooms++;
     this.#roomWorker.set(roomId, w);
     w.post({ t: "room.create", roomId, rate });
@@ -142,6 +147,37 @@ export class MediaPlane {
     this.#roomWorker.delete(roomId);
     w.rooms--;
     w.post({ t: "room.delete", roomId });
+  }
+
+  /** Sends a feature command to the worker that mixes `roomId`; false when it has no mixer. */
+  postToRoom(roomId: string, cmd: WorkerCommand): boolean {
+    const w = this.#roomWorker.get(roomId);
+    w?.post(cmd);
+    return w !== undefined;
+  }
+
+  /** Sends a feature command to the worker that owns endpoint `id`; false when unknown. */
+  postToEndpoint(id: string, cmd: WorkerCommand): boolean {
+    const ep = this.#endpoints.get(id);
+    ep?.worker.post(cmd);
+    return ep !== undefined;
+  }
+
+  /** Index of the worker mixing `roomId` (bridges compare them), if it has a mixer. */
+  roomWorkerIndex(roomId: string): number | undefined {
+    return this.#roomWorker.get(roomId)?.index;
+  }
+
+  /**
+   * Subscribes to feature events whose type starts with `prefix` (e.g. `play.`). Returns the
+   * unsubscribe function.
+   */
+  onFeatureEvent(prefix: string, handler: (ev: WorkerEvent) => void): () => void {
+    const entry = { prefix, handler };
+    this.#featureHandlers.push(entry);
+    return () => {
+      this.#featureHandlers = this.#featureHandlers.filter((e) => e !== entry);
+    };
   }
 
   /** Applies a routing matrix to a room (atomically at the next tick). */

@@ -135,20 +135,24 @@ export class Metrics {
  */
 function registerRuntimeMetrics(registers: client.Registry[]): void {
   const startSeconds = Math.round((performance.timeOrigin) / 1000);
-  new client.Gauge({
+  new client.Counter({
     name: "process_cpu_user_seconds_total",
     help: "User CPU time spent, in seconds.",
     registers,
     collect() {
-      this.set(cpuUsage().user / 1e6);
+      // A counter fed from an absolute reading: reset, then add the current total.
+      this.reset();
+      this.inc(cpuUsage().user / 1e6);
     },
   });
-  new client.Gauge({
+  new client.Counter({
     name: "process_cpu_system_seconds_total",
     help: "System CPU time spent, in seconds.",
     registers,
     collect() {
-      this.set(cpuUsage().system / 1e6);
+      // A counter fed from an absolute reading: reset, then add the current total.
+      this.reset();
+      this.inc(cpuUsage().system / 1e6);
     },
   });
   new client.Gauge({

@@ -18,6 +18,9 @@ import {
   unmuteLeg,
 } from "./membership.ts";
 import { createLeg } from "./ws_legs.ts";
+import { PLAYBACK_OPS } from "./playback.ts";
+import { RECORDING_OPS } from "./recording.ts";
+import { BRIDGE_OPS } from "./bridge.ts";
 
 /** Every operation reachable over VSI, by command name. */
 export const OPERATIONS: ReadonlyMap<string, Operation> = new Map<string, Operation>(
@@ -39,6 +42,9 @@ export const OPERATIONS: ReadonlyMap<string, Operation> = new Map<string, Operat
     createWebhook,
     listWebhooks,
     deleteWebhook,
+    ...PLAYBACK_OPS,
+    ...RECORDING_OPS,
+    ...BRIDGE_OPS,
   ] as Operation[]).map((op) => [op.name, op]),
 );
 

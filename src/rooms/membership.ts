@@ -38,9 +38,9 @@ export function participantFlags(leg: BaseLeg): ParticipantFlags {
 }
 
 /** Creates the room's mixer on first use (an empty room costs no worker). */
-export function ensureMixer(deps: MembershipDeps, room: Room): void {
+export function ensureMixer(deps: MembershipDeps, room: Room, nearEndpoint?: string): void {
   if (room.mixerReady) return;
-  deps.media.createRoom(room.id, room.sampleRate);
+  deps.media.createRoom(room.id, room.sampleRate, nearEndpoint);
   room.mixerReady = true;
 }
 
@@ -65,7 +65,7 @@ export function joinRoom(
   if (flags.acceptDtmf !== undefined) leg.acceptDtmf = flags.acceptDtmf;
   const from = leg.roomId;
   if (from !== undefined) leaveRoom(deps, leg);
-  ensureMixer(deps, room);
+  ensureMixer(deps, room, leg.id);
   room.legIds.add(leg.id);
   leg.roomId = room.id;
   deps.media.join(leg.id, room.id, participantFlags(leg));

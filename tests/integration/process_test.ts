@@ -284,7 +284,11 @@ Deno.test("under the run task's permissions the server serves REST and GET /metr
   // means the run task lacks a permission that collector needs.
   const rss = text.match(/^process_resident_memory_bytes (\S+)$/m);
   assert.ok(rss, "process_resident_memory_bytes missing");
-  assert.ok(Number(rss[1]) > 0, `process_resident_memory_bytes is ${rss[1]} under the run task`);
+  assert.ok(
+    Number(rss[1]) > 0,
+    `process_resident_memory_bytes is ${rss[1]} under the run task (a collector reading ` +
+      "/proc/self, which Deno allows only with --allow-all?)",
+  );
   for (const name of ["process_virtual_memory_bytes", "process_heap_bytes", "process_open_fds"]) {
     const m = text.match(new RegExp(`^${name} (\\S+)$`, "m"));
     if (m) assert.ok(Number(m[1]) > 0, `${name} is ${m[1]} under the run task's permissions`);

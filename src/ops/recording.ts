@@ -1,0 +1,8 @@
+/** Control-plane operations of the recording feature (placeholder until it lands). */
+import type { OpContext, Operation } from "./operation.ts";
+
+/** Operations of this feature, reachable over VSI. */
+export const RECORDING_OPS: readonly Operation[] = [];
+
+/** Wires the feature's worker events to the event bus; called once at start-up. */
+export function attachRecording(_ctx: OpContext): void {}

@@ -1,0 +1,52 @@
+/**
+ * `deno task bench`: runs the benchmarks under tests/bench and prints their tables. Medians of
+ * three runs; numbers are reported, never asserted.
+ *
+ * Optional arguments scale the event benchmark: `--vsi-events=N --webhook-events=N --runs=N`.
+ */
+import {
+  DEFAULT_OPTIONS,
+  type EventsBenchOptions,
+  formatTable,
+  runEventsBench,
+} from "./events_bench.ts";
+
+function parseArgs(args: readonly string[]): EventsBenchOptions {
+  const o: Record<string, number> = { ...DEFAULT_OPTIONS };
+  const names: Record<string, keyof EventsBenchOptions> = {
+    "--vsi-events": "vsiEvents",
+    "--vsi-clients": "vsiClients",
+    "--webhook-events": "webhookEvents",
+    "--webhook-receivers": "webhookReceivers",
+    "--runs": "runs",
+  };
+  for (const arg of args) {
+    const [flag, value] = arg.split("=");
+    const key = names[flag];
+    const n = Number(value);
+    if (!key || !Number.isInteger(n) || n < 1) {
+      throw new Error(
+        `Cannot parse argument ${arg}: expected one of ${
+          Object.keys(names).join(", ")
+        }=<positive integer>`,
+      );
+    }
+    o[key] = n;
+  }
+  return o as unknown as EventsBenchOptions;
+}
+
+if (import.meta.main) {
+  const options = parseArgs(Deno.args);
+  console.log(
+    `event fan-out: Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs, ` +
+      `median of ${options.runs} runs (server CPU only; clients run in a child process)`,
+  );
+  const rows = await runEventsBench(options, (line) => console.log(line));
+  console.log();
+  console.log(formatTable(rows));
+  console.log(
+    "\nCPU = user+system time of the server process over the run (process.cpuUsage), " +
+      '"× baseline" = CPU per event relative to publishing with no VSI client or webhook.',
+  );
+}
