@@ -16,10 +16,15 @@ export interface ClockStats {
   avgWorkMs: number;
 }
 
+/** Number of recent lateness samples kept for percentiles (≈5 s of ticks). */
+const LATE_WINDOW = 256;
+
 /** A periodic tick on an absolute grid. */
 export class MediaClock {
   readonly periodMs: number;
   readonly stats: ClockStats = { ticks: 0, skipped: 0, lastLateMs: 0, avgWorkMs: 0 };
+  readonly #late = new Float64Array(LATE_WINDOW);
+  readonly #sorted = new Float64Array(LATE_WINDOW);
   readonly #onTick: (tick: number, lateMs: number) => void;
   readonly #now: () => number;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -56,6 +61,20 @@ export class MediaClock {
     this.#timer = undefined;
   }
 
+  /** Lateness p50/p99/max (ms) over the last ≈5 s of ticks; allocation-free. */
+  latenessPercentiles(): { p50: number; p99: number; max: number } {
+    const n = Math.min(this.stats.ticks, LATE_WINDOW);
+    if (n === 0) return { p50: 0, p99: 0, max: 0 };
+    const s = this.#sorted.subarray(0, n);
+    s.set(this.#late.subarray(0, n));
+    s.sort();
+    return {
+      p50: s[Math.floor(n * 0.5)],
+      p99: s[Math.min(n - 1, Math.floor(n * 0.99))],
+      max: s[n - 1],
+    };
+  }
+
   #arm(): void {
     const due = this.#t0 + (this.#k + 1) * this.periodMs;
     // Deno truncates fractional delays; rounding up keeps us from firing early.
@@ -75,6 +94,7 @@ export class MediaClock {
       this.stats.skipped += missed;
       late -= missed * this.periodMs;
     }
+    this.#late[this.stats.ticks % LATE_WINDOW] = late;
     this.stats.ticks++;
     this.stats.lastLateMs = late;
     try {

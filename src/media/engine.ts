@@ -268,6 +268,7 @@ export class MediaEngine implements FeatureHost {
     const s = this.#clock.stats;
     let participants = 0;
     for (const r of this.#rooms.values()) participants += r.members.size;
+    const late = this.#clock.latenessPercentiles();
     this.#emit({
       t: "load",
       utilization: s.avgWorkMs / this.#clock.periodMs,
@@ -276,6 +277,9 @@ export class MediaEngine implements FeatureHost {
       ticks: s.ticks,
       skipped: s.skipped,
       lateMs: s.lastLateMs,
+      lateP50: late.p50,
+      lateP99: late.p99,
+      lateMax: late.max,
     });
   }
 

@@ -78,6 +78,10 @@ export type WorkerEvent =
     readonly ticks: number;
     readonly skipped: number;
     readonly lateMs: number;
+    /** Tick lateness percentiles over the last ≈5 s, ms. */
+    readonly lateP50: number;
+    readonly lateP99: number;
+    readonly lateMax: number;
   }
   | { readonly t: "error"; readonly message: string; readonly endpointId?: string }
   | PlaybackEvent

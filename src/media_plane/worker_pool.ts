@@ -44,6 +44,7 @@ class WorkerHandle {
   ticks = 0;
   skipped = 0;
   lateMs = 0;
+  late = { p50: 0, p99: 0, max: 0 };
 
   constructor(index: number, worker: Worker) {
     this.index = index;
@@ -116,6 +117,7 @@ export class MediaPlane {
     ticks: number;
     skipped: number;
     lateMs: number;
+    late: { p50: number; p99: number; max: number };
   }[] {
     return this.#workers.map((w) => ({
       index: w.index,
@@ -125,6 +127,7 @@ export class MediaPlane {
       ticks: w.ticks,
       skipped: w.skipped,
       lateMs: w.lateMs,
+      late: w.late,
     }));
   }
 
@@ -341,6 +344,7 @@ export class MediaPlane {
         w.ticks = ev.ticks;
         w.skipped = ev.skipped;
         w.lateMs = ev.lateMs;
+        w.late = { p50: ev.lateP50, p99: ev.lateP99, max: ev.lateMax };
         break;
       case "error":
         this.#logger.error("media worker reported an error", {

@@ -24,6 +24,7 @@ export class RoomManager {
   readonly #legs: LegRegistry;
 
   readonly #onDeleted: (room: Room) => void;
+  readonly #deleteHooks: ((room: Room) => void | Promise<void>)[] = [];
 
   constructor(bus: EventBus, legs: LegRegistry, onDeleted: (room: Room) => void = () => {}) {
     this.#bus = bus;
@@ -68,6 +69,14 @@ export class RoomManager {
     return this.#rooms.size;
   }
 
+  /**
+   * Registers work to run when a room is deleted, after its legs are gone and before
+   * `room.deleted` is published (features tear down bridges, finalize recordings, stop playback).
+   */
+  addDeleteHook(hook: (room: Room) => void | Promise<void>): void {
+    this.#deleteHooks.push(hook);
+  }
+
   /** Deletes a room: hangs up its legs (`room_deleted`), then publishes `room.deleted`. */
   async delete(id: string): Promise<void> {
     const room = this.require(id);
@@ -79,6 +88,13 @@ export class RoomManager {
     }
     await Promise.allSettled(hangups);
     for (const close of [...room.wsSlots]) close();
+    for (const hook of this.#deleteHooks) {
+      try {
+        await hook(room);
+      } catch {
+        // A feature's teardown failure must not keep the room alive.
+      }
+    }
     room.legIds.clear();
     this.#rooms.delete(id);
     this.#onDeleted(room);

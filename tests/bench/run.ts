@@ -10,6 +10,12 @@ import {
   formatTable,
   runEventsBench,
 } from "./events_bench.ts";
+import {
+  formatMediaTable,
+  MEDIA_SCENARIOS,
+  type MediaResult,
+  runMediaScenario,
+} from "./media_bench.ts";
 
 function parseArgs(args: readonly string[]): EventsBenchOptions {
   const o: Record<string, number> = { ...DEFAULT_OPTIONS };
@@ -21,6 +27,7 @@ function parseArgs(args: readonly string[]): EventsBenchOptions {
     "--runs": "runs",
   };
   for (const arg of args) {
+    if (arg === "--skip-media") continue;
     const [flag, value] = arg.split("=");
     const key = names[flag];
     const n = Number(value);
@@ -49,4 +56,22 @@ if (import.meta.main) {
     "\nCPU = user+system time of the server process over the run (process.cpuUsage), " +
       '"× baseline" = CPU per event relative to publishing with no VSI client or webhook.',
   );
+
+  if (!Deno.args.includes("--skip-media")) {
+    const workers = 2;
+    console.log(
+      `\nmedia: WebSocket legs at 16 kHz from a child process, ${workers} media workers; ` +
+        "CPU = whole server process (main thread + workers) over a 5 s window after 2 s warm-up",
+    );
+    const media: MediaResult[] = [];
+    for (const s of MEDIA_SCENARIOS) {
+      const r = await runMediaScenario(s, workers);
+      console.log(
+        `  ${s.name}: ${r.cpuUsPerParticipantSecond.toFixed(0)} µs per participant-second`,
+      );
+      media.push(r);
+    }
+    console.log();
+    console.log(formatMediaTable(media));
+  }
 }
