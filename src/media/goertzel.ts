@@ -70,11 +70,6 @@ export function toneRatio(
   return (2 * goertzelPower(samples, sampleRate, freq, start, len)) / (len * e);
 }
 
-/** dB of a power ratio, floored at −200 so silence compares instead of producing −Infinity. */
-export function powerDb(ratio: number): number {
-  return ratio > 1e-20 ? 10 * Math.log10(ratio) : -200;
-}
-
 function checkWindow(samples: Int16Array, start: number, len: number): void {
   if (start < 0 || len < 0 || start + len > samples.length) {
     throw new RangeError(

@@ -166,9 +166,10 @@ export function lookupTone(name: string): ToneSpec | undefined {
 
 /**
  * Renders a tone as a never-ending stream at 8, 16, 24 or 48 kHz. Oscillators are rotating
- * phasors (four multiplies per sample and component, no `Math.sin` per sample), renormalised once
- * per call so rounding cannot make the level drift; they run continuously across calls, so
- * consecutive frames join without a click. The cadence is counted in samples, never in timers.
+ * phasors (four multiplies per sample and component, no `Math.sin` per sample); they keep running
+ * across calls, so consecutive frames join without a click. Rounding makes a phasor's magnitude
+ * random-walk by ~1e-16 per sample — invisible in minutes, but a tone can play for days, so it is
+ * renormalised once per call. The cadence is counted in samples, never in timers.
  */
 export class ToneGenerator {
   /** Output sample rate, Hz. */

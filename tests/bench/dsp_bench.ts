@@ -1,7 +1,7 @@
 /**
  * DSP kernel benchmarks (`deno bench tests/bench/dsp_bench.ts`): the mixer, the resampler and
  * the tone generator, each per call on one 20 ms frame, JIT-warm. Compare with the probes in
- * shared/notes/deno-media-physics.md §3. Each group's baseline is the cheapest case of its kernel,
+ * shared/notes/deno-media-physics.md §3. Each group's baseline is its smallest working case,
  * so Deno prints the other cases as ratios to it. Never asserts on time.
  */
 import { Mixer, type MixerSlot } from "../../src/media/mixer.ts";
@@ -19,11 +19,11 @@ function noise(n: number, amp: number, seed: number): Int16Array {
 }
 
 /** A mixer with `n` present participants (inputs written once; `present` re-armed per call). */
-function room(rate: number, n: number, roles?: number[]) {
+function room(rate: number, n: number) {
   const mixer = new Mixer(rate);
   const slots: MixerSlot[] = [];
   for (let i = 0; i < n; i++) {
-    const s = mixer.addSlot(i, { roleIndex: roles?.[i] ?? 0 });
+    const s = mixer.addSlot(i);
     s.input.set(noise(mixer.frameSize, 8000, i + 1));
     slots.push(s);
   }
@@ -38,12 +38,6 @@ const mix5 = room(16000, 5);
 const mix20 = room(16000, 20);
 const mix5At48 = room(48000, 5);
 const mixEmpty = room(16000, 0);
-// Whisper coaching: customer hears agent, agent hears customer + supervisor, supervisor all.
-const routed = (() => {
-  const tick = room(16000, 5, [1, 2, 3, 1, 2]);
-  return tick;
-})();
-
 Deno.bench("mix 16k N=2", { group: "mixer", baseline: true }, mix2);
 Deno.bench("mix 16k N=5", { group: "mixer" }, mix5);
 Deno.bench("mix 16k N=20", { group: "mixer" }, mix20);
@@ -52,11 +46,10 @@ Deno.bench("mix 16k N=0 (idle room)", { group: "mixer" }, mixEmpty);
 
 Deno.bench("mix 16k N=5 full mesh", { group: "routing", baseline: true }, mix5);
 {
-  // The matrix must be installed on the mixer `routed` closes over; rebuild it here explicitly.
+  // Whisper coaching: customers hear agents; agents hear customers and the supervisor.
   const mixer = new Mixer(16000);
-  const roles = [1, 2, 3, 1, 2];
-  const slots = roles.map((r, i) => {
-    const s = mixer.addSlot(i, { roleIndex: r });
+  const slots = [1, 2, 3, 1, 2].map((role, i) => {
+    const s = mixer.addSlot(i, { roleIndex: role });
     s.input.set(noise(mixer.frameSize, 8000, i + 1));
     return s;
   });
@@ -66,7 +59,6 @@ Deno.bench("mix 16k N=5 full mesh", { group: "routing", baseline: true }, mix5);
     mixer.mix();
   });
 }
-void routed;
 
 function resampleBench(inRate: number, outRate: number, baseline = false): void {
   const r = new Resampler(inRate, outRate);

@@ -269,22 +269,25 @@ Deno.test("a bridged room with no participants still mixes its externals for the
 
 Deno.test("an empty mixer returns from mix() immediately and its taps are silent", () => {
   const empty = new Mixer(48000);
-  const busy = new Mixer(48000);
-  const s = busy.addSlot(1);
-  const time = (m: Mixer, feed: boolean) => {
-    const t0 = performance.now();
-    for (let i = 0; i < 20000; i++) {
-      if (feed) s.present = true;
-      m.mix();
+  const frame = new Int32Array(960);
+  // Best of several runs, per call: robust against a busy machine.
+  const perCall = (fn: () => void) => {
+    let best = Infinity;
+    for (let run = 0; run < 7; run++) {
+      const t0 = performance.now();
+      for (let i = 0; i < 100_000; i++) fn();
+      best = Math.min(best, (performance.now() - t0) / 100_000);
     }
-    return performance.now() - t0;
+    return best;
   };
-  time(empty, false); // warm both paths up
-  time(busy, true);
-  const idle = time(empty, false);
-  const work = time(busy, true);
-  // A 48 kHz frame costs ~1 µs; the idle path is a branch. 5× leaves room for a noisy box.
-  assert.ok(idle * 5 < work, `idle ${idle.toFixed(2)} ms vs one slot ${work.toFixed(2)} ms`);
+  // The cheapest real work a mix could do is clear one 48 kHz accumulator; an idle room must
+  // cost well under that (it measures ~10× under), or it is doing per-frame work for nobody.
+  const clear = perCall(() => frame.fill(0));
+  const idle = perCall(() => empty.mix());
+  assert.ok(
+    idle < clear / 2,
+    `idle mix ${(idle * 1e6).toFixed(1)} ns, one clear ${(clear * 1e6).toFixed(1)} ns`,
+  );
   const out = new Int16Array(960).fill(9);
   empty.tap(out);
   assert.ok(out.every((v) => v === 0));
@@ -317,6 +320,7 @@ Deno.test("level() reports the RMS of each participant's last input frame", () =
 
 Deno.test("invalid rates, roles and routing rows are rejected", () => {
   assert.throws(() => new Mixer(44101), RangeError);
+  assert.throws(() => new Mixer(8050), RangeError); // 161-sample frames: not 4-sample blocks
   const mixer = new Mixer(8000);
   assert.throws(() => mixer.addSlot(1, { roleIndex: -1 }), RangeError);
   assert.throws(() => mixer.setRole(42, 1), RangeError);
@@ -378,7 +382,7 @@ function reference(
 Deno.test("mix() is bit-exact with a naive reference on random rooms, routes and clamps", () => {
   const rnd = prng(20261125);
   for (let trial = 0; trial < 60; trial++) {
-    const rate = [8000, 16000, 48000][trial % 3];
+    const rate = [8000, 16000, 24000, 48000][trial % 4];
     const mixer = new Mixer(rate);
     const n = mixer.frameSize;
     const ref: RefSlot[] = [];
