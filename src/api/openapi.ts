@@ -85,6 +85,42 @@ export function registerDocumentedPaths(registry: Registry, routes: readonly Rou
   });
   registry.registerPath({
     method: "get",
+    path: "/v1/legs/websocket",
+    operationId: "wsLeg",
+    summary: "Connect a WebSocket leg (PCM audio; WebSocket upgrade)",
+    tags: ["Legs"],
+    request: {
+      query: z.object({
+        sample_rate: z.enum(["8000", "16000", "24000", "48000"]).optional(),
+        wire_format: z.enum(["binary", "json_base64"]).optional(),
+        sample_format: z.enum(["s16le"]).optional(),
+        room_id: z.string().optional(),
+        app_id: z.string().optional(),
+        rtt: z.enum(["true", "false"]).optional(),
+        speech_detection: z.enum(["true", "false"]).optional(),
+        webhook_url: z.string().optional(),
+        webhook_secret: z.string().optional(),
+      }),
+    },
+    responses: {
+      "101": { description: "Switching Protocols" },
+      ...errorResponses([400, 403, 405, 503]),
+    },
+  });
+  registry.registerPath({
+    method: "get",
+    path: "/v1/rooms/{id}/ws",
+    operationId: "roomWs",
+    summary: "Join a room's mixer over a WebSocket (json_base64 PCM at the room rate)",
+    tags: ["Rooms"],
+    request: { params: z.object({ id: z.string() }) },
+    responses: {
+      "101": { description: "Switching Protocols" },
+      ...errorResponses([400, 403, 404, 405, 503]),
+    },
+  });
+  registry.registerPath({
+    method: "get",
     path: "/metrics",
     operationId: "metrics",
     summary: "Prometheus metrics",

@@ -132,6 +132,22 @@ export class MediaPlane {
   }
 
   /**
+   * Throws 503 when no worker could take another endpoint, so callers refuse a new leg before
+   * accepting it (a WebSocket upgrade, a 201 for a dial) rather than failing it afterwards.
+   */
+  requireCapacity(): void {
+    if (this.#closed) throw new ServiceUnavailable("media plane is shutting down");
+    if (this.#workers.length < this.#size) return;
+    if (!this.#workers.some((w) => this.#hasRoom(w))) {
+      throw new ServiceUnavailable("media capacity exhausted");
+    }
+  }
+
+  #hasRoom(w: WorkerHandle): boolean {
+    return w.utilization <= SATURATION && w.sinks.size < MAX_ENDPOINTS_PER_WORKER;
+  }
+
+  /**
    * Creates a room's mixer: on the worker of `nearEndpoint` when given (the first joining leg, so
    * its media and the mixer share a worker), else on the least-loaded worker.
    */
@@ -303,7 +319,7 @@ export class MediaPlane {
     }
     let best: WorkerHandle | undefined;
     for (const w of this.#workers) {
-      if (w.utilization > SATURATION || w.sinks.size >= MAX_ENDPOINTS_PER_WORKER) continue;
+      if (!this.#hasRoom(w)) continue;
       if (!best || w.load < best.load) best = w;
     }
     if (!best) throw new ServiceUnavailable("media capacity exhausted");

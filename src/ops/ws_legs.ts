@@ -192,6 +192,7 @@ export function acceptWebSocketLeg(
   if (query.webhook_secret && !query.webhook_url) {
     throw new BadRequest("invalid webhook_secret: requires webhook_url");
   }
+  ctx.media.requireCapacity();
   const flag = (v: string | undefined) => v === "true" || v === "1";
   // Read everything needed from the request first: Deno closes it at the upgrade.
   const headers = captureHeaders(req.headers);
