@@ -369,6 +369,16 @@ export class MediaPlane {
           endpoint: ev.endpointId,
         });
         break;
+      default:
+        // Feature events (`play.*`, `record.*`, `bridge.*`) go to their main-thread handlers.
+        for (const { prefix, handler } of this.#featureHandlers) {
+          if (!ev.t.startsWith(prefix)) continue;
+          try {
+            handler(ev);
+          } catch (err) {
+            this.#logger.error("feature event handler failed", { type: ev.t, error: err });
+          }
+        }
     }
   }
 }
