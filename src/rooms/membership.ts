@@ -37,11 +37,22 @@ export function participantFlags(leg: BaseLeg): ParticipantFlags {
   return { muted: leg.muted, deaf: leg.deaf, role: leg.role };
 }
 
+const mixerCreated: ((deps: MembershipDeps, room: Room) => void)[] = [];
+
+/**
+ * Registers work that runs right after a room's mixer is created and before any join reaches it
+ * (a stored routing matrix), so state the worker needs arrives ahead of the first mixed frame.
+ */
+export function onMixerCreated(fn: (deps: MembershipDeps, room: Room) => void): void {
+  mixerCreated.push(fn);
+}
+
 /** Creates the room's mixer on first use (an empty room costs no worker). */
 export function ensureMixer(deps: MembershipDeps, room: Room, nearEndpoint?: string): void {
   if (room.mixerReady) return;
   deps.media.createRoom(room.id, room.sampleRate, nearEndpoint);
   room.mixerReady = true;
+  for (const fn of mixerCreated) fn(deps, room);
 }
 
 /**

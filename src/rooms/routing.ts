@@ -11,7 +11,7 @@
  * so no frame of a new participant is ever mixed under full mesh.
  */
 import { BadRequest } from "../errors.ts";
-import { ensureMixer, type MembershipDeps } from "./membership.ts";
+import { ensureMixer, type MembershipDeps, onMixerCreated } from "./membership.ts";
 import type { Room } from "./room.ts";
 
 /** Most distinct role names one matrix may name (the mixer indexes roles per room). */
@@ -80,6 +80,9 @@ export function pushIfPending(deps: MembershipDeps, room: Room): boolean {
   return true;
 }
 
+// A room whose matrix was stored before it had a mixer gets it in the same turn as the mixer.
+onMixerCreated((deps, room) => void pushIfPending(deps, room));
+
 /** Publishes `room.routing_changed` with the current matrix. */
 export function publishRoutingChanged(
   deps: MembershipDeps,
@@ -114,9 +117,14 @@ function commit(
   reason: RoutingReason,
 ): void {
   matrices.set(room, next);
-  // Create the mixer now, so the matrix is in the worker before the first leg joins.
-  ensureMixer(deps, room);
-  push(deps, room);
+  if (room.mixerReady) {
+    push(deps, room);
+  } else {
+    // Create the mixer now, so the matrix is in the worker before the first leg joins; the
+    // mixer-created hook pushes the stored matrix.
+    pushed.delete(room);
+    ensureMixer(deps, room);
+  }
   publishRoutingChanged(deps, room, reason);
 }
 
