@@ -7,8 +7,12 @@ import { PcmRing } from "./pcm_ring.ts";
 import { frameBytes, type LegRate } from "./protocol.ts";
 import { Resampler } from "./resampler.ts";
 
-/** Ticks over which the minimum ingress fill is watched for clock drift (5 s). */
-const DRIFT_WINDOW_TICKS = 250;
+/**
+ * Ticks over which the minimum ingress fill is watched for clock drift (0.5 s). One frame may be
+ * dropped per window, so up to 4 % of clock difference is absorbed — consumer-grade sound cards
+ * drift well under 1 %, a sender pacing with a drifting timer a few percent.
+ */
+const DRIFT_WINDOW_TICKS = 25;
 /** A minimum fill of this many frames over a whole window means the sender runs fast. */
 const DRIFT_EXCESS_FRAMES = 3;
 
