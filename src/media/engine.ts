@@ -66,9 +66,9 @@ class RoomState implements RoomView {
     return this.members.get(endpointId)?.slot.output;
   }
 
-  memberInput(endpointId: string): { input: Int16Array; present: boolean } | undefined {
+  memberInput(endpointId: string): Int16Array | undefined {
     const m = this.members.get(endpointId);
-    return m ? { input: m.slot.input, present: m.had } : undefined;
+    return m !== undefined && m.had ? m.slot.input : undefined;
   }
 
   /** Room-local small integer for a role name ("" = 0, unroled). */

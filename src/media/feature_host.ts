@@ -38,8 +38,11 @@ export interface RoomView {
   memberIds(): Iterable<string>;
   /** The slot output of member `endpointId` after this tick's mix (room rate), if a member. */
   memberOutput(endpointId: string): Int16Array | undefined;
-  /** The slot input of member `endpointId` (room rate) and whether it was present this tick. */
-  memberInput(endpointId: string): { input: Int16Array; present: boolean } | undefined;
+  /**
+   * The slot input of member `endpointId` (room rate) when it sent a frame this tick, else
+   * undefined (absent member or missing frame). Allocation-free for use inside hooks.
+   */
+  memberInput(endpointId: string): Int16Array | undefined;
   readonly hooks: Map<string, RoomHooks>;
 }
 

@@ -102,9 +102,9 @@ export class RoomRecorder implements RoomHooks {
         if (tr === undefined) continue;
       }
       tr.lastFrame = t;
-      const m = this.paused ? undefined : room.memberInput(id);
+      const input = this.paused ? undefined : room.memberInput(id);
       // Taps get a muted participant's own audio too (openapi: muted legs still reach taps).
-      tr.sink.append(m !== undefined && m.present ? m.input : this.#zeros, n);
+      tr.sink.append(input ?? this.#zeros, n);
     }
     const tracks = this.#tracks;
     for (let i = 0; i < tracks.length; i++) {
