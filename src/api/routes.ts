@@ -17,6 +17,7 @@ import {
   unmuteLeg,
 } from "../ops/membership.ts";
 import { createLeg } from "../ops/ws_legs.ts";
+import { acceptLegRtt, rejectLegRtt, sendLegRtt } from "../ops/rtt.ts";
 import { PLAYBACK_ROUTES } from "./routes_playback.ts";
 import { RECORDING_ROUTES } from "./routes_recording.ts";
 import { BRIDGE_ROUTES } from "./routes_bridge.ts";
@@ -166,6 +167,28 @@ const CORE_ROUTES: readonly RouteDef[] = [
   ] as const).map(([method, path, op, description]) =>
     route({ method, path, tag: "Legs", op, ok: { status: 200, description, schema: StatusSchema } })
   ),
+  route({
+    method: "post",
+    path: "/v1/legs/{id}/rtt",
+    tag: "Legs",
+    op: sendLegRtt,
+    ok: { status: 200, description: "Text sent", schema: StatusSchema },
+    errors: [409],
+  }),
+  route({
+    method: "post",
+    path: "/v1/legs/{id}/rtt/accept",
+    tag: "Legs",
+    op: acceptLegRtt,
+    ok: { status: 200, description: "RTT reception enabled", schema: StatusSchema },
+  }),
+  route({
+    method: "post",
+    path: "/v1/legs/{id}/rtt/reject",
+    tag: "Legs",
+    op: rejectLegRtt,
+    ok: { status: 200, description: "RTT reception disabled", schema: StatusSchema },
+  }),
   route({
     method: "post",
     path: "/v1/webhooks",

@@ -50,6 +50,8 @@ export abstract class BaseLeg implements Leg {
   muted = false;
   deaf = false;
   acceptDtmf = true;
+  /** Whether incoming real-time text is reported and room text is delivered (default true). */
+  acceptRtt = true;
   held = false;
   role = "";
   answeredAt: number | undefined;

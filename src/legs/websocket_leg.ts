@@ -22,6 +22,8 @@ export interface WsLegParams {
   readonly timings?: WsMediaTimings;
   /** Called once the leg has media (connected); used to auto-join `room_id`. */
   readonly onConnected?: (leg: WebSocketLeg) => void;
+  /** Called for each `{"type":"text"}` frame when the RTT channel is enabled. */
+  readonly onText?: (leg: WebSocketLeg, text: string) => void;
 }
 
 /** A WebSocket leg in either direction. */
@@ -114,6 +116,11 @@ export class WebSocketLeg extends BaseLeg {
     }, { once: true });
   }
 
+  /** Whether the text channel is usable (enabled at creation and the socket is up). */
+  get rttEnabled(): boolean {
+    return this.rtt;
+  }
+
   /** Sends a text message to the peer (RTT channel). */
   sendText(text: string): void {
     this.#transport?.sendJson({ type: "text", text });
@@ -145,9 +152,7 @@ export class WebSocketLeg extends BaseLeg {
       this.wireFormat,
       {
         ended: (reason: WsEndReason) => void this.hangup(reason),
-        text: this.rtt
-          ? (text: string) => this.publish("rtt.received", { text, seq: 0, loss_marker: false })
-          : undefined,
+        text: this.rtt ? (text: string) => this.#params.onText?.(this, text) : undefined,
       },
       this.deps.logger.child({ leg_id: this.id }),
       this.#params.timings,

@@ -19,6 +19,7 @@ import {
 } from "./membership.ts";
 import { createLeg } from "./ws_legs.ts";
 import { PLAYBACK_OPS } from "./playback.ts";
+import { RTT_OPS } from "./rtt.ts";
 import { RECORDING_OPS } from "./recording.ts";
 import { BRIDGE_OPS } from "./bridge.ts";
 
@@ -42,6 +43,7 @@ export const OPERATIONS: ReadonlyMap<string, Operation> = new Map<string, Operat
     createWebhook,
     listWebhooks,
     deleteWebhook,
+    ...RTT_OPS,
     ...PLAYBACK_OPS,
     ...RECORDING_OPS,
     ...BRIDGE_OPS,

@@ -11,6 +11,7 @@ import { joinRoom } from "../rooms/membership.ts";
 import { legDeps } from "./leg_deps.ts";
 import { defineOperation, type OpContext } from "./operation.ts";
 import { HttpUrl, ResourceId } from "./schemas.ts";
+import { receiveText } from "./rtt.ts";
 
 const LEG_RATES = [8000, 16000, 24000, 48000] as const;
 
@@ -124,6 +125,7 @@ export const createLeg = defineOperation({
           l.setMaxDuration(input.max_duration ?? 0);
           autoJoin(ctx, input.room_id)(l);
         },
+        onText: (l, text) => receiveText(ctx, l, text),
       },
       legDeps(ctx),
       ctx.media,
@@ -216,6 +218,7 @@ export function acceptWebSocketLeg(
         : ctx.config.speechDetectionEnabled,
       timings,
       onConnected: autoJoin(ctx, query.room_id),
+      onText: (l, text) => receiveText(ctx, l, text),
     },
     legDeps(ctx),
     ctx.media,
