@@ -15,7 +15,7 @@ import type {
   RoomHooks,
   RoomView,
 } from "./feature_host.ts";
-import { Mixer, type MixerSlot } from "./mixer.ts";
+import { MAX_ROLE, Mixer, type MixerSlot } from "./mixer.ts";
 import type { ParticipantFlags, WorkerCommand, WorkerEvent } from "./protocol.ts";
 import { SpeakingChange, SpeakingDetector } from "./speaking.ts";
 
@@ -29,6 +29,8 @@ interface Member {
   readonly detector: SpeakingDetector | undefined;
   /** Whether the slot's input was filled this tick (the mixer clears `present` itself). */
   had: boolean;
+  /** The member's routing role name ("" = unroled). */
+  role: string;
 }
 
 class EngineEndpoint extends Endpoint implements EndpointView {
@@ -71,17 +73,29 @@ class RoomState implements RoomView {
     return m !== undefined && m.had ? m.slot.input : undefined;
   }
 
-  /** Room-local small integer for a role name ("" = 0, unroled). */
+  /**
+   * Room-local small integer for a role name ("" = 0, unroled). A role first seen after the
+   * matrix was applied is in no row, so the prepared table stays valid. When the mixer's role
+   * space is used up (names that came and went), indices are reassigned from the roles still in
+   * use; the mixer applies the new roles and table together at its next mix.
+   */
   roleIndex(role: string): number {
     if (role === "") return 0;
     let i = this.#roles.get(role);
     if (i === undefined) {
+      if (this.#roles.size >= MAX_ROLE) this.#compactRoles();
       i = this.#roles.size + 1;
       this.#roles.set(role, i);
-      // A role named in the matrix before any member had it: rebuild so it is routed from now on.
-      if (this.#matrix) this.#applyMatrix();
     }
     return i;
+  }
+
+  #compactRoles(): void {
+    this.#roles.clear();
+    for (const m of this.members.values()) {
+      if (m.role !== "") this.mixer.setRole(m.slotId, this.roleIndex(m.role));
+    }
+    this.#applyMatrix();
   }
 
   setMatrix(matrix: Readonly<Record<string, readonly string[] | null>> | null): void {
@@ -320,6 +334,7 @@ export class MediaEngine implements FeatureHost {
       slotId,
       detector: ep.speech ? new SpeakingDetector() : undefined,
       had: false,
+      role: flags.role,
     });
     ep.room = room;
   }
@@ -345,6 +360,7 @@ export class MediaEngine implements FeatureHost {
     if (!room || !m) return;
     m.slot.muted = flags.muted;
     m.slot.deaf = flags.deaf;
+    m.role = flags.role;
     room.mixer.setRole(m.slotId, room.roleIndex(flags.role));
   }
 }
