@@ -7,6 +7,7 @@
  */
 
 import { basename, dirname, join } from "node:path";
+import { describe, randomHex8, writeAll } from "./file_util.ts";
 
 /** Header size of every WAV file the recorder writes (RIFF, 16-byte `fmt `, `data`). */
 export const WAV_HEADER_BYTES = 44;
@@ -16,22 +17,6 @@ const COPY_BYTES = 64 * 1024;
 
 /** The RIFF sizes are uint32: a data chunk may not grow past this. */
 const MAX_DATA_BYTES = 0xffff_ffff - (WAV_HEADER_BYTES - 8);
-
-function randomHex8(): string {
-  const b = crypto.getRandomValues(new Uint8Array(4));
-  let s = "";
-  for (const x of b) s += x.toString(16).padStart(2, "0");
-  return s;
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < bytes.length) off += await file.write(bytes.subarray(off));
-}
 
 /** Reads exactly `buf.length` bytes unless the file ends first; returns the bytes read. */
 async function readFull(file: Deno.FsFile, buf: Uint8Array): Promise<number> {

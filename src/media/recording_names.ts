@@ -6,19 +6,13 @@
 
 import { isAbsolute, join, resolve } from "node:path";
 import { BadRequest, Conflict } from "../errors.ts";
+import { randomHex8 } from "./file_util.ts";
 
 const MAX_FILENAME_LENGTH = 200;
 const ALLOWED = /^[A-Za-z0-9._-]+$/;
 
 function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
-}
-
-function randomHex8(): string {
-  const b = crypto.getRandomValues(new Uint8Array(4));
-  let s = "";
-  for (const x of b) s += x.toString(16).padStart(2, "0");
-  return s;
 }
 
 /** The default recording name for `now` in UTC: `YYYYMMDD_HHMMSS_<8 lowercase hex>.wav`. */

@@ -6,6 +6,7 @@
  */
 
 import { basename, dirname, join } from "node:path";
+import { describe, randomHex8, writeAll } from "./file_util.ts";
 
 /** Options of {@linkcode WavWriter.create}. */
 export interface WavWriterOptions {
@@ -41,22 +42,6 @@ type State = "open" | "finishing" | "finished" | "discarded";
 interface Pending {
   buf: Uint8Array;
   len: number;
-}
-
-function randomHex8(): string {
-  const b = crypto.getRandomValues(new Uint8Array(4));
-  let s = "";
-  for (const x of b) s += x.toString(16).padStart(2, "0");
-  return s;
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < bytes.length) off += await file.write(bytes.subarray(off));
 }
 
 /** Builds the canonical 44-byte PCM header (RIFF, `fmt ` of 16 bytes, `data`). */
