@@ -7,6 +7,8 @@
  */
 import { MediaClock } from "./clock.ts";
 import { Endpoint } from "./endpoint.ts";
+import { RingIO, RtpIO } from "./endpoint_io.ts";
+import { RtpSession } from "./rtp_session.ts";
 import type {
   EndpointHooks,
   EndpointView,
@@ -16,11 +18,20 @@ import type {
   RoomView,
 } from "./feature_host.ts";
 import { MAX_ROLE, Mixer, type MixerSlot } from "./mixer.ts";
-import type { ParticipantFlags, WorkerCommand, WorkerEvent } from "./protocol.ts";
+import {
+  frameBytes,
+  type LegRate,
+  type ParticipantFlags,
+  type RtpOpenOptions,
+  type WorkerCommand,
+  type WorkerEvent,
+} from "./protocol.ts";
 import { SpeakingChange, SpeakingDetector } from "./speaking.ts";
 
 /** How often the engine reports its load (ticks). */
 const LOAD_EVERY_TICKS = 50;
+/** A SIP leg with no RTP for this long is reported (compat: `rtp_timeout`, paused on hold). */
+const RTP_TIMEOUT_MS = 30_000;
 
 interface Member {
   readonly ep: EngineEndpoint;
@@ -192,16 +203,41 @@ export class MediaEngine implements FeatureHost {
       case "endpoint.attach":
         this.#endpoints.set(
           cmd.endpointId,
-          new EngineEndpoint(cmd.endpointId, cmd.rate, cmd.ingress, cmd.egress, cmd.speech),
+          new EngineEndpoint(
+            cmd.endpointId,
+            cmd.rate,
+            new RingIO(cmd.ingress, cmd.egress, frameBytes(cmd.rate)),
+            cmd.speech,
+          ),
         );
         this.wake();
         return;
       case "endpoint.detach":
-        this.#leave(cmd.endpointId);
-        for (const f of this.#features) f.endpointGone?.(cmd.endpointId, this);
-        this.#endpoints.delete(cmd.endpointId);
-        this.wake();
+        this.#detach(cmd.endpointId);
         return;
+      case "rtp.open":
+        void this.#openRtp(cmd.endpointId, cmd.session, cmd.speech);
+        return;
+      case "rtp.remote":
+        this.#rtp(cmd.endpointId)?.session.updateRemote(cmd.remote);
+        return;
+      case "rtp.direction":
+        this.#rtp(cmd.endpointId)?.session.setDirection(cmd.direction);
+        return;
+      case "rtp.dtmf": {
+        const io = this.#rtp(cmd.endpointId);
+        try {
+          if (!io) throw new Error("leg has no RTP session");
+          io.session.sendDtmf(cmd.digits);
+        } catch (err) {
+          this.#emit({
+            t: "rtp.dtmf_failed",
+            endpointId: cmd.endpointId,
+            message: err instanceof Error ? err.message : String(err),
+          });
+        }
+        return;
+      }
       case "endpoint.join":
         this.#join(cmd.endpointId, cmd.roomId, cmd.flags);
         return;
@@ -224,6 +260,75 @@ export class MediaEngine implements FeatureHost {
   /** Endpoints attached to this worker. */
   get endpointCount(): number {
     return this.#endpoints.size;
+  }
+
+  #rtp(id: string): RtpIO | undefined {
+    const io = this.#endpoints.get(id)?.io;
+    return io instanceof RtpIO ? io : undefined;
+  }
+
+  #detach(id: string): void {
+    this.#pendingRtp.delete(id);
+    this.#leave(id);
+    for (const f of this.#features) f.endpointGone?.(id, this);
+    const ep = this.#endpoints.get(id);
+    this.#endpoints.delete(id);
+    this.wake();
+    if (ep?.io instanceof RtpIO) {
+      const io = ep.io;
+      const quality = io.session.quality();
+      io.close().finally(() => this.#emit({ t: "rtp.closed", endpointId: id, quality }));
+    }
+  }
+
+  /** Endpoints whose RTP session is still opening (a detach meanwhile cancels them). */
+  readonly #pendingRtp = new Set<string>();
+
+  async #openRtp(id: string, options: RtpOpenOptions, speech: boolean): Promise<void> {
+    this.#pendingRtp.add(id);
+    let session: RtpSession;
+    try {
+      session = await RtpSession.open({
+        ...options,
+        onDtmf: (digit) => this.#emit({ t: "rtp.dtmf_received", endpointId: id, digit }),
+        onEvent: (kind) => this.#emit({ t: "rtp.event", endpointId: id, kind }),
+      });
+    } catch (err) {
+      this.#pendingRtp.delete(id);
+      this.#emit({
+        t: "rtp.failed",
+        endpointId: id,
+        message: err instanceof Error ? err.message : String(err),
+        addrInUse: err instanceof Deno.errors.AddrInUse,
+      });
+      return;
+    }
+    if (!this.#pendingRtp.delete(id)) {
+      // Detached while opening: nobody wants this session any more.
+      await session.close();
+      this.#emit({ t: "rtp.closed", endpointId: id, quality: null });
+      return;
+    }
+    this.#endpoints.set(
+      id,
+      new EngineEndpoint(id, session.sampleRate as LegRate, new RtpIO(session), speech),
+    );
+    this.wake();
+    this.#emit({
+      t: "rtp.opened",
+      endpointId: id,
+      localPort: session.localPort,
+      localRtcpPort: session.localRtcpPort,
+    });
+  }
+
+  #checkRtpTimeouts(): void {
+    const now = performance.now();
+    for (const ep of this.#endpoints.values()) {
+      if (ep.io instanceof RtpIO && ep.io.checkTimeout(now, RTP_TIMEOUT_MS)) {
+        this.#emit({ t: "rtp.timeout", endpointId: ep.id });
+      }
+    }
   }
 
   // ── the 20 ms loop ───────────────────────────────────────────────────────
@@ -265,7 +370,10 @@ export class MediaEngine implements FeatureHost {
     }
     this.#seq++;
     if (this.#endpoints.size > 0) this.#emit({ t: "tick", seq: this.#seq });
-    if (this.#seq % LOAD_EVERY_TICKS === 0) this.#reportLoad();
+    if (this.#seq % LOAD_EVERY_TICKS === 0) {
+      this.#reportLoad();
+      this.#checkRtpTimeouts();
+    }
   }
 
   #endpointHooks(

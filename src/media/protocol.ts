@@ -7,6 +7,8 @@
 import type { PlaybackCommand, PlaybackEvent } from "./playback_protocol.ts";
 import type { RecordingCommand, RecordingEvent } from "./recording_protocol.ts";
 import type { BridgeCommand, BridgeEvent } from "./bridge_protocol.ts";
+import type { RtpDirection, RtpRemote } from "./rtp_options.ts";
+import type { RtpQuality } from "../rtp/receiver_stats.ts";
 
 /** Rates a leg's PCM may use on its transport. */
 export type LegRate = 8000 | 16000 | 24000 | 48000;
@@ -54,6 +56,16 @@ export type WorkerCommand =
     /** listener role → source roles heard (null = everyone); absent rows are full mesh. */
     readonly matrix: Readonly<Record<string, readonly string[] | null>> | null;
   }
+  | {
+    /** Opens an RTP session in the worker for a SIP leg (its socket lives here for good). */
+    readonly t: "rtp.open";
+    readonly endpointId: string;
+    readonly speech: boolean;
+    readonly session: RtpOpenOptions;
+  }
+  | { readonly t: "rtp.remote"; readonly endpointId: string; readonly remote: RtpRemote }
+  | { readonly t: "rtp.direction"; readonly endpointId: string; readonly direction: RtpDirection }
+  | { readonly t: "rtp.dtmf"; readonly endpointId: string; readonly digits: string }
   | { readonly t: "stop" }
   | PlaybackCommand
   | RecordingCommand
@@ -84,9 +96,40 @@ export type WorkerEvent =
     readonly lateMax: number;
   }
   | { readonly t: "error"; readonly message: string; readonly endpointId?: string }
+  | {
+    readonly t: "rtp.opened";
+    readonly endpointId: string;
+    readonly localPort: number;
+    readonly localRtcpPort: number;
+  }
+  | {
+    readonly t: "rtp.failed";
+    readonly endpointId: string;
+    readonly message: string;
+    /** The port was taken by another socket: the main thread retries with another. */
+    readonly addrInUse: boolean;
+  }
+  | { readonly t: "rtp.dtmf_received"; readonly endpointId: string; readonly digit: string }
+  | { readonly t: "rtp.dtmf_failed"; readonly endpointId: string; readonly message: string }
+  | { readonly t: "rtp.event"; readonly endpointId: string; readonly kind: string }
+  /** No RTP arrived for 30 s (not counted while on hold). */
+  | { readonly t: "rtp.timeout"; readonly endpointId: string }
+  /** The session's sockets are closed; `quality` is the CDR block (null without media). */
+  | { readonly t: "rtp.closed"; readonly endpointId: string; readonly quality: RtpQuality | null }
   | PlaybackEvent
   | RecordingEvent
   | BridgeEvent;
+
+/** Serializable options of a worker-side RTP session (callbacks are wired by the worker). */
+export interface RtpOpenOptions {
+  readonly bindHost: string;
+  readonly port: number;
+  readonly rtcpMux: boolean;
+  readonly codec: { readonly name: string; readonly payloadType: number };
+  readonly telephoneEventPt?: number;
+  readonly remote?: RtpRemote;
+  readonly jitter: { readonly targetMs: number; readonly maxMs: number };
+}
 
 /** Bytes of one 20 ms frame of s16le mono PCM at `rate`. */
 export function frameBytes(rate: number): number {

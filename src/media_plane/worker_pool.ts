@@ -76,7 +76,11 @@ interface EndpointState extends EndpointHandle {
   sink: EndpointSink;
   speech: boolean;
   roomId: string | undefined;
+  /** The worker owns this endpoint's socket (RTP): it can never move to another worker. */
+  native: boolean;
 }
+
+const NO_SINK: EndpointSink = { drain() {} };
 
 /** The pool of media workers. */
 export class MediaPlane {
@@ -229,10 +233,35 @@ export class MediaPlane {
       sink,
       speech: options.speech ?? false,
       roomId: undefined,
+      native: false,
     };
     this.#endpoints.set(id, state);
     this.#attachOn(worker, state);
     return state;
+  }
+
+  /**
+   * Registers an endpoint whose transport the worker itself owns (a SIP leg's RTP session,
+   * opened with a `rtp.open` command right after). It is placed on the worker mixing `roomId`
+   * when given, and stays on that worker for its whole life.
+   */
+  placeNative(id: string, options: { roomId?: string } = {}): void {
+    if (this.#endpoints.has(id)) throw new Error(`Cannot place endpoint: ${id} exists`);
+    const worker = (options.roomId && this.#roomWorker.get(options.roomId)) || this.#pick();
+    const empty = undefined as unknown as PcmRing;
+    this.#endpoints.set(id, {
+      id,
+      rate: 8000,
+      ingress: empty,
+      egress: empty,
+      frameBytes: 0,
+      worker,
+      sink: NO_SINK,
+      speech: false,
+      roomId: undefined,
+      native: true,
+    });
+    worker.sinks.set(id, NO_SINK);
   }
 
   /** Removes an endpoint from its room and its worker. Idempotent. */
@@ -252,6 +281,11 @@ export class MediaPlane {
     const ep = this.#require(id);
     const target = this.#roomWorker.get(roomId);
     if (!target) throw new Error(`Cannot join: room ${roomId} has no mixer`);
+    if (ep.worker !== target && ep.native) {
+      // A socket cannot move between workers; cross-worker membership for RTP legs needs a
+      // worker-to-worker ring (later).
+      throw new Error(`Cannot join: ${id}'s media is bound to another worker than room ${roomId}`);
+    }
     if (ep.worker !== target) {
       ep.worker.sinks.delete(id);
       ep.worker.post({ t: "endpoint.detach", endpointId: id });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Endpoint } from "../../../src/media/endpoint.ts";
+import { RingIO } from "../../../src/media/endpoint_io.ts";
 import { PcmRing } from "../../../src/media/pcm_ring.ts";
 
 const FRAME = 640; // 20 ms at 16 kHz
@@ -7,11 +8,12 @@ const FRAME = 640; // 20 ms at 16 kHz
 function endpoint() {
   const ingress = PcmRing.allocate(FRAME * 50);
   const egress = PcmRing.allocate(FRAME * 10);
-  return { ep: new Endpoint("e", 16000, ingress, egress, false), producer: new PcmRing(ingress) };
+  const io = new RingIO(ingress, egress, FRAME);
+  return { ep: new Endpoint("e", 16000, io, false), io, producer: new PcmRing(ingress) };
 }
 
 Deno.test("a bursty sender (100 ms bursts) is played out without gaps once the first burst arrived", () => {
-  const { ep, producer } = endpoint();
+  const { ep, io, producer } = endpoint();
   let pulled = 0;
   let gaps = 0;
   for (let tick = 0; tick < 500; tick++) {
@@ -21,11 +23,11 @@ Deno.test("a bursty sender (100 ms bursts) is played out without gaps once the f
   }
   assert.equal(gaps, 0);
   assert.equal(pulled, 500);
-  assert.equal(ep.driftSkips, 0, "burstiness is not mistaken for clock drift");
+  assert.equal(io.driftSkips, 0, "burstiness is not mistaken for clock drift");
 });
 
 Deno.test("a sender whose clock runs 3 % fast does not grow latency without bound", () => {
-  const { ep, producer } = endpoint();
+  const { ep, io, producer } = endpoint();
   let owed = 0;
   let maxFill = 0;
   for (let tick = 0; tick < 5000; tick++) { // 100 s of audio
@@ -35,16 +37,16 @@ Deno.test("a sender whose clock runs 3 % fast does not grow latency without boun
       owed--;
     }
     ep.pull();
-    if (tick > 1000) maxFill = Math.max(maxFill, ep.ingress.available() / FRAME);
+    if (tick > 1000) maxFill = Math.max(maxFill, io.ingress.available() / FRAME);
   }
-  assert.ok(ep.driftSkips > 0, "frames were dropped to follow the sender's clock");
+  assert.ok(io.driftSkips > 0, "frames were dropped to follow the sender's clock");
   // Without correction the backlog would reach 150 frames (3 s) after 100 s; the ring's own
   // bound is 50 frames (1 s). With correction it stays within a few frames.
   assert.ok(maxFill <= 12, `latency stayed bounded, max ${maxFill} frames`);
 });
 
 Deno.test("a slow sender leaves gaps but never accumulates a backlog", () => {
-  const { ep, producer } = endpoint();
+  const { ep, io, producer } = endpoint();
   let owed = 0;
   let gaps = 0;
   for (let tick = 0; tick < 1000; tick++) {
@@ -54,7 +56,7 @@ Deno.test("a slow sender leaves gaps but never accumulates a backlog", () => {
       owed--;
     }
     if (!ep.pull()) gaps++;
-    assert.ok(ep.ingress.available() <= FRAME * 2);
+    assert.ok(io.ingress.available() <= FRAME * 2);
   }
   assert.ok(gaps >= 25 && gaps <= 35, `≈3 % of ticks have no frame (${gaps})`);
 });

@@ -1,0 +1,108 @@
+/**
+ * How an endpoint's audio enters and leaves a media worker. A WebSocket leg's audio arrives
+ * through shared-memory rings filled by the main thread ({@link RingIO}); a SIP leg's arrives on
+ * an RTP socket the worker owns ({@link RtpIO}). The engine sees only this interface.
+ */
+import { PcmRing } from "./pcm_ring.ts";
+import type { RtpSession } from "./rtp_session.ts";
+
+/** One endpoint's transport as the 20 ms loop uses it: one frame in, one frame out per tick. */
+export interface EndpointIO {
+  /** Fills `out` (a 20 ms frame at the endpoint's rate) and returns true, or false when none. */
+  read(out: Int16Array): boolean;
+  /** Sends one 20 ms frame at the endpoint's rate. */
+  write(frame: Int16Array): void;
+  /** Releases sockets; resolves when they are closed. */
+  close?(): Promise<void>;
+}
+
+/**
+ * Ticks over which the minimum ingress fill is watched for clock drift (0.5 s). One frame may be
+ * dropped per window, so up to 4 % of clock difference is absorbed — consumer-grade sound cards
+ * drift well under 1 %, a sender pacing with a drifting timer a few percent.
+ */
+const DRIFT_WINDOW_TICKS = 25;
+/** A minimum fill of this many frames over a whole window means the sender runs fast. */
+const DRIFT_EXCESS_FRAMES = 3;
+
+/** Audio through a pair of SharedArrayBuffer rings (the main thread owns the socket). */
+export class RingIO implements EndpointIO {
+  readonly ingress: PcmRing;
+  readonly egress: PcmRing;
+  readonly #frameBytes: number;
+  #minFill = Number.MAX_SAFE_INTEGER;
+  #windowTicks = 0;
+  /** Frames discarded to correct a fast sender's clock. */
+  driftSkips = 0;
+
+  constructor(ingress: SharedArrayBuffer, egress: SharedArrayBuffer, frameBytes: number) {
+    this.ingress = new PcmRing(ingress);
+    this.egress = new PcmRing(egress);
+    this.#frameBytes = frameBytes;
+  }
+
+  /**
+   * Takes one 20 ms frame from the ingress ring. Also corrects slow clock drift of a fast sender
+   * by dropping a frame when the ring never drained below a few frames for a whole window —
+   * bursty senders, whose fill regularly reaches zero, are left alone. Latency is bounded by the
+   * ring (1 s).
+   */
+  read(out: Int16Array): boolean {
+    const n = this.#frameBytes;
+    const avail = this.ingress.available();
+    if (avail < this.#minFill) this.#minFill = avail;
+    if (++this.#windowTicks >= DRIFT_WINDOW_TICKS) {
+      if (this.#minFill >= n * DRIFT_EXCESS_FRAMES) {
+        this.ingress.skip(n);
+        this.driftSkips++;
+      }
+      this.#minFill = Number.MAX_SAFE_INTEGER;
+      this.#windowTicks = 0;
+    }
+    return this.ingress.read(this.#bytesOf(out), n);
+  }
+
+  write(frame: Int16Array): void {
+    this.egress.write(this.#bytesOf(frame));
+  }
+
+  // The engine always passes the same two frame buffers, so their byte views are made once and
+  // reused: no allocation per tick.
+  #views: [Int16Array, Uint8Array][] = [];
+
+  #bytesOf(frame: Int16Array): Uint8Array {
+    for (const [f, v] of this.#views) if (f === frame) return v;
+    const v = new Uint8Array(frame.buffer, frame.byteOffset, this.#frameBytes);
+    if (this.#views.length < 4) this.#views.push([frame, v]);
+    return v;
+  }
+}
+
+/** Audio through an RTP session whose sockets live in this worker. */
+export class RtpIO implements EndpointIO {
+  readonly session: RtpSession;
+  #timedOut = false;
+
+  constructor(session: RtpSession) {
+    this.session = session;
+  }
+
+  read(out: Int16Array): boolean {
+    return this.session.pullFrame(out);
+  }
+
+  write(frame: Int16Array): void {
+    this.session.sendFrame(frame);
+  }
+
+  /** True once, the first time no RTP arrived for `limitMs` (paused while on hold). */
+  checkTimeout(now: number, limitMs: number): boolean {
+    if (this.#timedOut || now - this.session.lastPacketAt < limitMs) return false;
+    this.#timedOut = true;
+    return true;
+  }
+
+  close(): Promise<void> {
+    return this.session.close();
+  }
+}
