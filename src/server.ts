@@ -20,6 +20,11 @@ import { attachPlayback } from "./ops/playback.ts";
 import { attachRecording } from "./ops/recording.ts";
 import { attachBridge } from "./ops/bridge.ts";
 import { VsiHub, type VsiOptions } from "./api/vsi.ts";
+import { SipStack, type SipStackOptions } from "./sip/stack.ts";
+import { RtpEndpoints } from "./media_plane/rtp_endpoints.ts";
+import { PortAllocator } from "./media_plane/port_allocator.ts";
+import { SipLeg } from "./legs/sip_leg.ts";
+import { attachSipInbound } from "./ops/sip_legs.ts";
 
 /** Knobs for embedding and tests; production uses the defaults. */
 export interface ServerOptions {
@@ -32,6 +37,8 @@ export interface ServerOptions {
   readonly runtimeMetrics?: boolean;
   /** WebSocket media keepalive/deadline timings (tests shorten them). */
   readonly wsTimings?: WsMediaTimings;
+  /** SIP stack knobs (tests shrink the RFC 3261 timers). */
+  readonly sip?: SipStackOptions;
 }
 
 /** A running server. */
@@ -40,6 +47,8 @@ export interface RunningServer {
   readonly url: string;
   readonly hostname: string;
   readonly port: number;
+  /** The bound SIP UDP/TCP port (`SIP_PORT`, or the ephemeral one for `SIP_PORT=0`). */
+  readonly sipPort: number;
   readonly ctx: OpContext;
   readonly vsi: VsiHub;
   readonly webhooks: WebhookDispatcher;
@@ -89,6 +98,30 @@ export async function startServer(
   });
   dispatcher.attach(bus);
 
+  const rtp = new RtpEndpoints(
+    media,
+    new PortAllocator({ min: config.rtpPortMin, max: config.rtpPortMax }),
+    logger.child({ component: "rtp" }),
+    {
+      closed(endpointId, quality) {
+        const leg = legs.get(endpointId);
+        if (leg instanceof SipLeg) leg.rtpClosed(quality);
+      },
+      timeout(endpointId) {
+        const leg = legs.get(endpointId);
+        if (leg instanceof SipLeg) leg.rtpTimeout();
+      },
+    },
+  );
+  let sip: SipStack;
+  try {
+    sip = await SipStack.start(config, logger, options.sip);
+  } catch (err) {
+    rtp.dispose();
+    await media.close();
+    throw err;
+  }
+
   const tasks = new Set<Promise<unknown>>();
   const ctx: OpContext = {
     config,
@@ -96,6 +129,8 @@ export async function startServer(
     legs,
     rooms,
     media,
+    sip,
+    rtp,
     webhooks: registry,
     metrics,
     logger,
@@ -114,6 +149,7 @@ export async function startServer(
   attachPlayback(ctx);
   attachRecording(ctx);
   attachBridge(ctx);
+  attachSipInbound(ctx);
   const app = createApp({ ctx, vsi, wsTimings: options.wsTimings });
 
   const abort = new AbortController();
@@ -146,6 +182,8 @@ export async function startServer(
         logger.warn("webhook queue not drained before shutdown", { pending: dispatcher.pending });
       }
       await dispatcher.close();
+      await sip.close();
+      rtp.dispose();
       await media.close();
       logger.info("shutdown complete");
     })();
@@ -157,6 +195,7 @@ export async function startServer(
     url: `http://${connectHost}:${addr.port}`,
     hostname: addr.hostname,
     port: addr.port,
+    sipPort: sip.port,
     ctx,
     vsi,
     webhooks: dispatcher,

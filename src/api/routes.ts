@@ -17,6 +17,7 @@ import {
   unmuteLeg,
 } from "../ops/membership.ts";
 import { createLeg } from "../ops/ws_legs.ts";
+import { answerLeg, ringLeg } from "../ops/sip_legs.ts";
 import { acceptLegRtt, rejectLegRtt, sendLegRtt } from "../ops/rtt.ts";
 import { PLAYBACK_ROUTES } from "./routes_playback.ts";
 import { RECORDING_ROUTES } from "./routes_recording.ts";
@@ -167,6 +168,22 @@ const CORE_ROUTES: readonly RouteDef[] = [
   ] as const).map(([method, path, op, description]) =>
     route({ method, path, tag: "Legs", op, ok: { status: 200, description, schema: StatusSchema } })
   ),
+  route({
+    method: "post",
+    path: "/v1/legs/{id}/answer",
+    tag: "Legs",
+    op: answerLeg,
+    ok: { status: 202, description: "Answering", schema: StatusSchema },
+    errors: [409],
+  }),
+  route({
+    method: "post",
+    path: "/v1/legs/{id}/ring",
+    tag: "Legs",
+    op: ringLeg,
+    ok: { status: 202, description: "Ringing sent", schema: StatusSchema },
+    errors: [409],
+  }),
   route({
     method: "post",
     path: "/v1/legs/{id}/rtt",

@@ -199,7 +199,8 @@ export function loadConfig(env: EnvSnapshot, options: LoadConfigOptions = {}): C
   const sipListenIp = r.ip("SIP_LISTEN_IP", sipBindIp);
   const sipBindIpv6 = r.ip("SIP_BIND_IPV6", "", 6);
   const sipListenIpv6 = r.ip("SIP_LISTEN_IPV6", sipBindIpv6, 6);
-  const sipPort = r.port("SIP_PORT", 5060);
+  // 0 asks for an ephemeral port (tests); the SIP stack reports the one it bound.
+  const sipPort = r.int("SIP_PORT", 5060, 0, 65535);
   const sipTlsPort = r.get("SIP_TLS_PORT") === undefined ? undefined : r.port("SIP_TLS_PORT", 0);
   const sipTlsCert = r.text("SIP_TLS_CERT");
   const sipTlsKey = r.text("SIP_TLS_KEY");

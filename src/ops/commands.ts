@@ -22,6 +22,7 @@ import { PLAYBACK_OPS } from "./playback.ts";
 import { RTT_OPS } from "./rtt.ts";
 import { RECORDING_OPS } from "./recording.ts";
 import { BRIDGE_OPS } from "./bridge.ts";
+import { SIP_LEG_OPS } from "./sip_legs.ts";
 
 /** Every operation reachable over VSI, by command name. */
 export const OPERATIONS: ReadonlyMap<string, Operation> = new Map<string, Operation>(
@@ -47,6 +48,7 @@ export const OPERATIONS: ReadonlyMap<string, Operation> = new Map<string, Operat
     ...PLAYBACK_OPS,
     ...RECORDING_OPS,
     ...BRIDGE_OPS,
+    ...SIP_LEG_OPS,
   ] as Operation[]).map((op) => [op.name, op]),
 );
 

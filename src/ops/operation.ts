@@ -12,6 +12,8 @@ import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { RoomManager } from "../rooms/room_manager.ts";
 import type { MediaPlane } from "../media_plane/worker_pool.ts";
+import type { RtpEndpoints } from "../media_plane/rtp_endpoints.ts";
+import type { SipStack } from "../sip/stack.ts";
 
 /** Everything an operation may touch. */
 export interface OpContext {
@@ -20,6 +22,10 @@ export interface OpContext {
   readonly legs: LegRegistry;
   readonly rooms: RoomManager;
   readonly media: MediaPlane;
+  /** The SIP stack (transport, transactions, user agent). */
+  readonly sip: SipStack;
+  /** RTP sessions of SIP legs, placed in media workers. */
+  readonly rtp: RtpEndpoints;
   readonly webhooks: WebhookRegistry;
   readonly metrics: Metrics;
   readonly logger: Logger;

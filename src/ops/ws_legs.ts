@@ -12,6 +12,7 @@ import { legDeps } from "./leg_deps.ts";
 import { defineOperation, type OpContext } from "./operation.ts";
 import { HttpUrl, ResourceId } from "./schemas.ts";
 import { receiveText } from "./rtt.ts";
+import { createSipLeg } from "./sip_legs.ts";
 
 const LEG_RATES = [8000, 16000, 24000, 48000] as const;
 
@@ -37,8 +38,12 @@ const SampleFormatSchema = z.enum(["s16le"], { error: "must be s16le" });
 /** Body of `POST /v1/legs`. */
 export const CreateLegBody = z.object({
   type: z.string().min(1).openapi({
-    description: "websocket (sip, whatsapp and livekit_room arrive with later milestones)",
+    description: "websocket or sip (whatsapp and livekit_room arrive with later milestones)",
   }),
+  to: z.string().max(2048).optional().openapi({ description: "SIP URI to call (type sip)" }),
+  uri: z.string().max(2048).optional().openapi({ description: "Deprecated alias of to" }),
+  from: z.string().max(512).optional().openapi({ description: "Bare user or SIP URI" }),
+  codecs: z.array(z.string().max(32)).max(16).optional(),
   url: z.string().max(2048).optional().openapi({ format: "uri" }),
   sample_rate: LegSampleRate.optional(),
   wire_format: WireFormatSchema.optional(),
@@ -56,7 +61,7 @@ export const CreateLegBody = z.object({
 }).openapi("CreateLegRequest");
 
 /** Leg types of the contract that later milestones implement. */
-const NOT_YET = new Set(["sip", "whatsapp", "livekit_room"]);
+const NOT_YET = new Set(["whatsapp", "livekit_room"]);
 
 /** Default dial timeout when `ring_timeout` is 0 (a WebSocket handshake never legitimately rings). */
 const DEFAULT_DIAL_TIMEOUT_MS = 30_000;
@@ -92,6 +97,7 @@ export const createLeg = defineOperation({
     if (NOT_YET.has(input.type)) {
       throw new ApiError(501, `leg type ${input.type} is not available in this build yet`);
     }
+    if (input.type === "sip") return createSipLeg(ctx, input);
     if (input.type !== "websocket") throw new BadRequest(`unsupported leg type: ${input.type}`);
     if (!input.url) throw new BadRequest("invalid url: required for websocket legs");
     let url: URL;

@@ -7,12 +7,20 @@ import type { PublishedEvent } from "../../src/events/event.ts";
 /** A logger that discards everything (tests assert on behaviour, not logs). */
 export const quietLogger = new Logger("error", {}, () => {});
 
-/** Starts a server with `env` on 127.0.0.1:0 (env may override HTTP_ADDR). */
+/**
+ * Starts a server with `env` on 127.0.0.1:0 with an ephemeral SIP port (`SIP_PORT=0`, so parallel
+ * tests never collide; read it from `sipPort`). `env` may override both.
+ */
 export async function startTestServer(
   env: Record<string, string> = {},
   options: ServerOptions = {},
 ): Promise<RunningServer> {
-  const config = loadConfig({ HTTP_ADDR: "127.0.0.1:0", LOG_LEVEL: "error", ...env });
+  const config = loadConfig({
+    HTTP_ADDR: "127.0.0.1:0",
+    SIP_PORT: "0",
+    LOG_LEVEL: "error",
+    ...env,
+  });
   return await startServer(config, { logger: quietLogger, runtimeMetrics: false, ...options });
 }
 

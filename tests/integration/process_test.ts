@@ -145,6 +145,8 @@ async function spawnServer(env: Record<string, string>): Promise<ServerProcess> 
   return new ServerProcess(await runTaskArgs(), {
     LOG_LEVEL: "error",
     HTTP_ADDR: `127.0.0.1:${freePort()}`,
+    // An ephemeral SIP port: parallel runs (and a real SIP server on 5060) never collide.
+    SIP_PORT: "0",
     ...env,
   });
 }
@@ -154,7 +156,7 @@ const BAD_CONFIGS: readonly { env: Record<string, string>; message: string }[] =
     env: { DEFAULT_SAMPLE_RATE: "11025" },
     message: 'invalid DEFAULT_SAMPLE_RATE: "11025" (allowed: 8000, 16000, 48000)',
   },
-  { env: { SIP_PORT: "abc" }, message: 'invalid SIP_PORT: "abc" (must be an integer 1-65535)' },
+  { env: { SIP_PORT: "abc" }, message: 'invalid SIP_PORT: "abc" (must be an integer 0-65535)' },
   { env: { ALLOWED_IPS: "10.0.0.300" }, message: 'invalid ALLOWED_IPS entry: "10.0.0.300"' },
   {
     env: { RTP_PORT_MIN: "20000", RTP_PORT_MAX: "10000" },

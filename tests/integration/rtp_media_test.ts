@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { call, quietLogger, startTestServer } from "../helpers/server.ts";
+import { quietLogger, startTestServer } from "../helpers/server.ts";
 import { PcmClient, waitFor } from "../helpers/pcm_client.ts";
 import { RtpEndpoints } from "../../src/media_plane/rtp_endpoints.ts";
 import { PortAllocator } from "../../src/media_plane/port_allocator.ts";

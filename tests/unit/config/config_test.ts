@@ -329,9 +329,10 @@ const BAD: [Env, string][] = [
   ],
   [{ SIP_BIND_IP: "example.com" }, 'invalid SIP_BIND_IP: "example.com" (must be an IP address)'],
   [{ SIP_BIND_IPV6: "10.0.0.1" }, 'invalid SIP_BIND_IPV6: "10.0.0.1" (must be an IPv6 address)'],
-  [{ SIP_PORT: "abc" }, 'invalid SIP_PORT: "abc" (must be an integer 1-65535)'],
-  [{ SIP_PORT: "0" }, 'invalid SIP_PORT: "0" (must be an integer 1-65535)'],
-  [{ SIP_PORT: "0x13c4" }, 'invalid SIP_PORT: "0x13c4" (must be an integer 1-65535)'],
+  [{ SIP_PORT: "abc" }, 'invalid SIP_PORT: "abc" (must be an integer 0-65535)'],
+  [{ SIP_PORT: "-1" }, 'invalid SIP_PORT: "-1" (must be an integer 0-65535)'],
+  [{ SIP_PORT: "65536" }, 'invalid SIP_PORT: "65536" (must be an integer 0-65535)'],
+  [{ SIP_PORT: "0x13c4" }, 'invalid SIP_PORT: "0x13c4" (must be an integer 0-65535)'],
   [{ SIP_TLS_PORT: "5061.5" }, 'invalid SIP_TLS_PORT: "5061.5" (must be an integer 1-65535)'],
   [{ SIP_TLS_PORT: "5061" }, "SIP_TLS_PORT is set but SIP_TLS_CERT and SIP_TLS_KEY are required"],
   [
@@ -416,7 +417,7 @@ for (const [env, message] of BAD) {
 Deno.test("loadConfig() reports the first bad variable in table order", () => {
   const env: Env = { DEFAULT_SAMPLE_RATE: "1", SIP_PORT: "x", LOG_LEVEL: "loud" };
   assert.throws(() => loadConfig(env), {
-    message: 'invalid SIP_PORT: "x" (must be an integer 1-65535)',
+    message: 'invalid SIP_PORT: "x" (must be an integer 0-65535)',
   });
 });
 
@@ -434,4 +435,8 @@ Deno.test("loadConfig() never puts a secret value in an error message", () => {
     }
     return true;
   });
+});
+
+Deno.test("loadConfig() accepts SIP_PORT=0 as an ephemeral port", () => {
+  assert.equal(loadConfig({ SIP_PORT: "0" }).sipPort, 0);
 });

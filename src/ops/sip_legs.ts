@@ -1,0 +1,282 @@
+/**
+ * SIP leg operations (compat-notes §1 "SIP inbound"/"SIP outbound"): the inbound INVITE handler
+ * (`leg.ringing`, then the app decides), `answer_leg` and `leg_ring`, and the outbound dial behind
+ * `POST /v1/legs {"type":"sip"}`.
+ */
+import { z } from "@hono/zod-openapi";
+import type { Config } from "../config/types.ts";
+import { BadRequest, Conflict, NotFound } from "../errors.ts";
+import type { WebhookTarget } from "../events/event.ts";
+import { SipLeg, type SipMediaSettings } from "../legs/sip_leg.ts";
+import { joinRoom } from "../rooms/membership.ts";
+import { answerOffer, type AudioCodecName, audioCodecName, offeredCodecs } from "../sdp/mod.ts";
+import type { IncomingCall } from "../sip/dialog/mod.ts";
+import {
+  formatUri,
+  type NameAddr,
+  nameAddr,
+  parseNameAddr,
+  parseUri,
+  type SipUri,
+  sipUri,
+  type Uri,
+} from "../sip/message/mod.ts";
+import { legDeps } from "./leg_deps.ts";
+import { defineOperation, type OpContext, type OpResult } from "./operation.ts";
+import { LegIdParam } from "./schemas.ts";
+
+/** Codecs the RTP sessions of this build carry. */
+const MEDIA_CODECS: readonly AudioCodecName[] = ["PCMU", "PCMA", "G722"];
+
+/** SIP_CODECS restricted to what the media plane supports, in configured order. */
+function enabledCodecs(config: Config): AudioCodecName[] {
+  return config.sipCodecs.filter((c) =>
+    MEDIA_CODECS.includes(c as AudioCodecName)
+  ) as AudioCodecName[];
+}
+
+/** The media settings of every SIP leg. */
+function mediaSettings(config: Config): SipMediaSettings {
+  return {
+    bindHost: config.sipBindIp,
+    sdpAddress: config.sipExternalIp || config.sipBindIp,
+    jitter: { targetMs: config.sipJitterBufferMs, maxMs: config.sipJitterBufferMaxMs },
+  };
+}
+
+/** The user part of a URI (the number or name the contract's `from`/`to` carry). */
+function userOf(uri: Uri): string {
+  if (uri.kind === "sip") return uri.user ?? "";
+  if (uri.kind === "tel") return uri.number;
+  return uri.value;
+}
+
+/** Joins `roomId` (created when missing) once the leg has media; failures become an event. */
+function autoJoin(ctx: OpContext, leg: SipLeg, roomId: string): void {
+  try {
+    const room = ctx.rooms.get(roomId) ??
+      ctx.rooms.create({ id: roomId, sampleRate: ctx.config.defaultSampleRate, appId: leg.appId });
+    joinRoom(ctx, leg, room);
+  } catch (err) {
+    leg.publish("leg.command_failed", {
+      command: "add_to_room",
+      error: err instanceof Error ? err.message : String(err),
+    });
+  }
+}
+
+// ---- inbound ----
+
+/** Routes the user agent's new INVITEs into `sip_inbound` legs. */
+export function attachSipInbound(ctx: OpContext): void {
+  ctx.sip.ua.onInvite = (call) => receiveInvite(ctx, call);
+}
+
+function receiveInvite(ctx: OpContext, call: IncomingCall): void {
+  const allowed = enabledCodecs(ctx.config);
+  // The offer is checked now so a call we cannot take is refused before anyone sees it.
+  const probe = answerOffer(call.offer ?? "", {
+    allowed,
+    address: mediaSettings(ctx.config).sdpAddress,
+    port: 9,
+    sessionId: 1,
+    sessionVersion: 1,
+  });
+  if (!probe.ok) {
+    call.reject(probe.sipStatus ?? 488);
+    return;
+  }
+  const request = call.request;
+  const headers: Record<string, string> = {};
+  for (const h of request.headers) {
+    if (h.name.toLowerCase().startsWith("x-")) headers[h.name] = h.value;
+  }
+  const find = (name: string) =>
+    Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
+  const hookUrl = find("x-webhook-url");
+  const webhook: WebhookTarget | undefined = hookUrl
+    ? { url: hookUrl, secret: find("x-webhook-secret") || undefined }
+    : undefined;
+  const leg = new SipLeg(
+    { type: "sip_inbound", state: "ringing", appId: find("x-app-id"), webhook, headers },
+    legDeps(ctx),
+    ctx.rtp,
+    mediaSettings(ctx.config),
+  );
+  leg.attachIncoming(call, allowed);
+  ctx.legs.add(leg);
+  const source = call.transaction.source;
+  leg.publish("leg.ringing", {
+    leg_type: leg.type,
+    from: userOf(request.from.uri),
+    to: userOf(request.to.uri),
+    sip_headers: Object.keys(headers).length > 0 ? headers : undefined,
+    offered_codecs: offeredCodecs(call.offer ?? ""),
+    source_address: `${source.host}:${source.port}`,
+  });
+  if (ctx.config.sipAutoRinging) call.ring();
+}
+
+/** The SIP inbound leg `id`: 404 when unknown, 400 when not SIP inbound. */
+function inboundLeg(ctx: OpContext, id: string): SipLeg {
+  const leg = ctx.legs.get(id);
+  if (!leg) throw new NotFound("leg not found");
+  if (!(leg instanceof SipLeg) || leg.type !== "sip_inbound") {
+    throw new BadRequest("leg is not a SIP inbound leg");
+  }
+  return leg;
+}
+
+/** Body of `POST /v1/legs/{id}/answer` (optional). */
+export const AnswerLegBody = z.object({
+  codec: z.string().max(32).optional(),
+  speech_detection: z.boolean().optional(),
+}).openapi("AnswerLegRequest");
+
+/** POST /v1/legs/{id}/answer · answer_leg — 202 at once; `leg.connected` follows. */
+export const answerLeg = defineOperation({
+  name: "answer_leg",
+  summary: "Answer a ringing inbound leg",
+  params: LegIdParam,
+  body: AnswerLegBody,
+  run(ctx, input): OpResult {
+    const leg = inboundLeg(ctx, input.id);
+    if ((leg.state !== "ringing" && leg.state !== "early_media") || leg.answering) {
+      throw new Conflict(`leg is not ringing (state ${leg.answering ? "answering" : leg.state})`);
+    }
+    let codec: AudioCodecName | undefined;
+    if (input.codec !== undefined) {
+      codec = audioCodecName(input.codec);
+      if (!codec || !leg.offeredCodecNames().includes(codec)) {
+        throw new BadRequest(`invalid codec: ${input.codec} was not offered`);
+      }
+    }
+    ctx.background(leg.answer(codec));
+    return { status: 202, body: { status: "answering" } };
+  },
+});
+
+/** POST /v1/legs/{id}/ring · leg_ring — sends 180 Ringing. */
+export const ringLeg = defineOperation({
+  name: "leg_ring",
+  summary: "Send a 180 Ringing on a SIP inbound leg",
+  params: LegIdParam,
+  run(ctx, input): OpResult {
+    const leg = inboundLeg(ctx, input.id);
+    if (leg.state !== "ringing" || leg.answering || !leg.ring()) {
+      throw new Conflict("leg is not ringing");
+    }
+    return { status: 202, body: { status: "ringing" } };
+  },
+});
+
+/** The SIP inbound operations, for the VSI table. */
+export const SIP_LEG_OPS = [answerLeg, ringLeg] as const;
+
+// ---- outbound ----
+
+/** The `POST /v1/legs` fields a SIP dial reads. */
+export interface SipCreateInput {
+  readonly to?: string;
+  readonly uri?: string;
+  readonly from?: string;
+  readonly codecs?: readonly string[];
+  readonly headers?: Record<string, string>;
+  readonly room_id?: string;
+  readonly ring_timeout?: number;
+  readonly max_duration?: number;
+  readonly app_id?: string;
+  readonly webhook_url?: string;
+  readonly webhook_secret?: string;
+  readonly accept_dtmf?: boolean;
+}
+
+function parseTarget(raw: string | undefined): SipUri {
+  if (raw === undefined || raw.trim() === "") {
+    throw new BadRequest("invalid to: required for sip legs");
+  }
+  const parsed = parseUri(raw.trim());
+  if (!parsed.ok || parsed.value.kind !== "sip" || parsed.value.host === "") {
+    throw new BadRequest("invalid to: must be a sip: or sips: URI");
+  }
+  return parsed.value;
+}
+
+/** `from` as a bare user or a full URI / name-addr; default `SIP_HOST@SIP_DOMAIN`. */
+function parseFrom(raw: string | undefined, config: Config): NameAddr {
+  const host = config.sipDomain || config.sipExternalIp || config.sipListenIp;
+  const bare = (user: string) => nameAddr({ uri: sipUri({ user, host }) });
+  if (raw === undefined || raw === "") return bare(config.sipHost || "voiceblender");
+  if (!/^[a-z][a-z0-9+.-]*:|[<"]/i.test(raw)) return bare(raw);
+  const parsed = parseNameAddr(raw);
+  if (!parsed.ok || parsed.value.uri.kind === "other") {
+    throw new BadRequest("invalid from: must be a user name or a SIP URI");
+  }
+  return nameAddr({ displayName: parsed.value.displayName, uri: parsed.value.uri });
+}
+
+function parseCodecs(raw: readonly string[] | undefined, config: Config): AudioCodecName[] {
+  const enabled = enabledCodecs(config);
+  if (raw === undefined || raw.length === 0) {
+    if (enabled.length === 0) throw new BadRequest("invalid codecs: SIP_CODECS enables none");
+    return enabled;
+  }
+  const out: AudioCodecName[] = [];
+  for (const name of raw) {
+    const codec = audioCodecName(name);
+    if (!codec || !MEDIA_CODECS.includes(codec)) {
+      throw new BadRequest(`invalid codec: ${name} (supported: ${MEDIA_CODECS.join(", ")})`);
+    }
+    if (!out.includes(codec)) out.push(codec);
+  }
+  return out;
+}
+
+/** `POST /v1/legs {"type":"sip"}`: validates, answers 201 ringing, dials in the background. */
+export function createSipLeg(ctx: OpContext, input: SipCreateInput): OpResult {
+  const uri = parseTarget(input.to ?? input.uri);
+  const from = parseFrom(input.from, ctx.config);
+  const codecs = parseCodecs(input.codecs, ctx.config);
+  if (input.webhook_secret && !input.webhook_url) {
+    throw new BadRequest("invalid webhook_secret: requires webhook_url");
+  }
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(input.headers ?? {})) {
+    if (k.toLowerCase().startsWith("x-")) headers[k] = v;
+  }
+  const leg = new SipLeg(
+    {
+      type: "sip_outbound",
+      state: "ringing",
+      appId: input.app_id,
+      webhook: input.webhook_url
+        ? { url: input.webhook_url, secret: input.webhook_secret || undefined }
+        : undefined,
+      headers,
+    },
+    legDeps(ctx),
+    ctx.rtp,
+    mediaSettings(ctx.config),
+  );
+  if (input.accept_dtmf !== undefined) leg.acceptDtmf = input.accept_dtmf;
+  leg.onConnected = (l) => {
+    l.setMaxDuration(input.max_duration ?? 0);
+    if (input.room_id) autoJoin(ctx, l, input.room_id);
+  };
+  ctx.legs.add(leg);
+  leg.publish("leg.ringing", {
+    leg_type: leg.type,
+    uri: formatUri(uri),
+    from: formatUri(from.uri),
+    sip_headers: Object.keys(headers).length > 0 ? headers : undefined,
+  });
+  ctx.background(leg.dial(ctx.sip.ua, {
+    uri,
+    from,
+    headers: Object.entries(input.headers ?? {}),
+    codecs,
+    ringTimeoutMs: (input.ring_timeout ?? 0) * 1000,
+    roomId: input.room_id,
+  }));
+  return { status: 201, body: leg.view() };
+}

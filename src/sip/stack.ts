@@ -1,0 +1,82 @@
+/**
+ * The SIP stack as the server runs it: the transport layer listening on `SIP_LISTEN_IP`:`SIP_PORT`
+ * (UDP and TCP, TLS when configured), the transaction layer on it, and the user agent on that.
+ * Owns all three and closes them top-down.
+ *
+ * @module
+ */
+import type { Config } from "../config/types.ts";
+import type { Logger } from "../log/logger.ts";
+import { type SipTimers, TransactionLayer } from "./transaction/mod.ts";
+import { sipDebugHook, TransportLayer } from "./transport/mod.ts";
+import { UserAgent } from "./dialog/mod.ts";
+
+/** Knobs for tests: shrunk RFC 3261 timers. */
+export interface SipStackOptions {
+  /** T1/T2/T4 (default RFC 3261's); every transaction timer derives from them. */
+  readonly timers?: SipTimers;
+}
+
+/** Transport + transaction layer + user agent, started from the configuration. */
+export class SipStack {
+  /** The user agent: place calls with `invite`, receive them through `onInvite`. */
+  readonly ua: UserAgent;
+  readonly transport: TransportLayer;
+  readonly transactions: TransactionLayer;
+  #closing: Promise<void> | undefined;
+
+  private constructor(transport: TransportLayer, transactions: TransactionLayer, ua: UserAgent) {
+    this.transport = transport;
+    this.transactions = transactions;
+    this.ua = ua;
+  }
+
+  /** Opens the sockets and builds the layers; throws when the address cannot be bound. */
+  static async start(
+    config: Config,
+    logger: Logger,
+    options: SipStackOptions = {},
+  ): Promise<SipStack> {
+    const log = logger.child({ component: "sip" });
+    const transport = await TransportLayer.listen({
+      listenIp: config.sipListenIp,
+      listenIpv6: config.sipListenIpv6,
+      port: config.sipPort,
+      tlsPort: config.sipTlsPort,
+      tlsCertFile: config.sipTlsCert || undefined,
+      tlsKeyFile: config.sipTlsKey || undefined,
+      wire: config.sipDebug ? sipDebugHook(log) : undefined,
+      log,
+    });
+    const transactions = new TransactionLayer(transport, {
+      timers: options.timers,
+      useSourceSocket: config.sipUseSourceSocket,
+      log,
+    });
+    const ua = new UserAgent({
+      transactions,
+      localFor: (to) => transport.localFor(to),
+      externalHost: config.sipExternalIp || undefined,
+      contactUser: config.sipHost || undefined,
+      product: "VoiceBlender",
+      log,
+    });
+    return new SipStack(transport, transactions, ua);
+  }
+
+  /** The bound UDP port (the configured one, or the ephemeral one for `SIP_PORT=0`). */
+  get port(): number {
+    const udp = this.transport.transports.find((t) => t.protocol === "udp");
+    return udp?.local.port ?? 0;
+  }
+
+  /** Stops the UA, the transaction layer and the sockets, in that order; idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.ua.close();
+      this.transactions.close();
+      await this.transport.close();
+    })();
+    return this.#closing;
+  }
+}
