@@ -11,6 +11,7 @@ import { LegRegistry } from "./legs/leg_registry.ts";
 import { Logger } from "./log/logger.ts";
 import { Metrics } from "./metrics/metrics.ts";
 import type { OpContext } from "./ops/operation.ts";
+import { receiveDtmf } from "./ops/sip_media.ts";
 import { RoomManager } from "./rooms/room_manager.ts";
 import { createApp } from "./api/app.ts";
 import { MediaPlane } from "./media_plane/worker_pool.ts";
@@ -110,6 +111,10 @@ export async function startServer(
       timeout(endpointId) {
         const leg = legs.get(endpointId);
         if (leg instanceof SipLeg) leg.rtpTimeout();
+      },
+      dtmf(endpointId, digit) {
+        const leg = legs.get(endpointId);
+        if (leg instanceof SipLeg) receiveDtmf(ctx, leg, digit);
       },
     },
   );

@@ -17,7 +17,8 @@ import {
   unmuteLeg,
 } from "../ops/membership.ts";
 import { createLeg } from "../ops/ws_legs.ts";
-import { answerLeg, ringLeg } from "../ops/sip_legs.ts";
+import { answerLeg, earlyMediaLeg, ringLeg } from "../ops/sip_legs.ts";
+import { acceptLegDtmf, holdLeg, rejectLegDtmf, sendLegDtmf, unholdLeg } from "../ops/sip_media.ts";
 import { acceptLegRtt, rejectLegRtt, sendLegRtt } from "../ops/rtt.ts";
 import { PLAYBACK_ROUTES } from "./routes_playback.ts";
 import { RECORDING_ROUTES } from "./routes_recording.ts";
@@ -178,11 +179,57 @@ const CORE_ROUTES: readonly RouteDef[] = [
   }),
   route({
     method: "post",
+    path: "/v1/legs/{id}/early-media",
+    tag: "Legs",
+    op: earlyMediaLeg,
+    ok: { status: 202, description: "Early media starting", schema: StatusSchema },
+    errors: [409],
+  }),
+  route({
+    method: "post",
     path: "/v1/legs/{id}/ring",
     tag: "Legs",
     op: ringLeg,
     ok: { status: 202, description: "Ringing sent", schema: StatusSchema },
     errors: [409],
+  }),
+  route({
+    method: "post",
+    path: "/v1/legs/{id}/hold",
+    tag: "Legs",
+    op: holdLeg,
+    ok: { status: 202, description: "Holding", schema: StatusSchema },
+    errors: [409],
+  }),
+  route({
+    method: "delete",
+    path: "/v1/legs/{id}/hold",
+    tag: "Legs",
+    op: unholdLeg,
+    ok: { status: 202, description: "Unholding", schema: StatusSchema },
+    errors: [409],
+  }),
+  route({
+    method: "post",
+    path: "/v1/legs/{id}/dtmf",
+    tag: "Legs",
+    op: sendLegDtmf,
+    ok: { status: 200, description: "Digits queued", schema: StatusSchema },
+    errors: [500],
+  }),
+  route({
+    method: "post",
+    path: "/v1/legs/{id}/dtmf/accept",
+    tag: "Legs",
+    op: acceptLegDtmf,
+    ok: { status: 200, description: "DTMF delivery enabled", schema: StatusSchema },
+  }),
+  route({
+    method: "post",
+    path: "/v1/legs/{id}/dtmf/reject",
+    tag: "Legs",
+    op: rejectLegDtmf,
+    ok: { status: 200, description: "DTMF delivery disabled", schema: StatusSchema },
   }),
   route({
     method: "post",

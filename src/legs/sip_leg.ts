@@ -11,17 +11,23 @@ import {
   answerOffer,
   type AudioCodecName,
   buildOffer,
+  holdOffer,
   type LocalOffer,
   type Negotiated,
+  nextSessionVersion,
   offeredCodecs,
   parseAnswer,
+  parseSdp,
+  resumeOffer,
 } from "../sdp/mod.ts";
 import {
   CallFailedError,
   type DialogEnd,
   type DialogSession,
   type IncomingCall,
+  type OfferReply,
   type OutgoingCall,
+  type RemoteOffer,
   type UserAgent,
 } from "../sip/dialog/mod.ts";
 import type { NameAddr, SipUri } from "../sip/message/mod.ts";
@@ -90,6 +96,8 @@ function delay(ms: number): { promise: Promise<void>; cancel: () => void } {
 export class SipLeg extends BaseLeg {
   /** Called once the leg is connected (joins `room_id`, starts max-duration). */
   onConnected: ((leg: SipLeg) => void) | undefined;
+  /** Called when an outbound call gets early media (joins `room_id` ahead of the answer). */
+  onEarlyMedia: ((leg: SipLeg) => void) | undefined;
   readonly #rtp: RtpEndpoints;
   readonly #media: SipMediaSettings;
   #mediaOpen = false;
@@ -104,6 +112,14 @@ export class SipLeg extends BaseLeg {
   #ringTimer: ReturnType<typeof setTimeout> | undefined;
   #maxTimer: ReturnType<typeof setTimeout> | undefined;
   #ringTimedOut = false;
+  /** The negotiated codec and our RTP port (answers to the peer's re-offers reuse them). */
+  #codec: AudioCodecName | undefined;
+  #localPort = 0;
+  /** Who put the call on hold, while it is held. */
+  #heldBy: "local" | "remote" | undefined;
+  #holdBusy = false;
+  /** The inbound answer (RTP open, SDP built), shared by early media and the final answer. */
+  #prepared: Promise<Negotiated | undefined> | undefined;
 
   constructor(init: BaseLegInit, deps: LegDeps, rtp: RtpEndpoints, media: SipMediaSettings) {
     super(init, deps);
@@ -133,6 +149,19 @@ export class SipLeg extends BaseLeg {
     if (seconds > 0) {
       this.#maxTimer = setTimeout(() => void this.hangup("max_duration"), seconds * 1000);
     }
+  }
+
+  /** Whether the leg has an RTP session that can carry RFC 4733 digits. */
+  get canSendDtmf(): boolean {
+    return this.#mediaOpen && !this.#ending;
+  }
+
+  /** Queues RFC 4733 digits; a failure the worker reports becomes `leg.command_failed`. */
+  sendDtmf(digits: string): void {
+    if (!this.canSendDtmf) throw new Error("leg has no RTP session");
+    this.#rtp.sendDtmf(this.id, digits, (message) => {
+      this.publish("leg.command_failed", { command: "dtmf", error: message });
+    });
   }
 
   // ---- worker RTP events (routed here by the server) ----
@@ -176,20 +205,10 @@ export class SipLeg extends BaseLeg {
     const call = this.#incoming;
     if (!call || this.#answering) throw new Error("Cannot answer: not an unanswered inbound call");
     this.#answering = true;
-    const base = {
-      allowed: this.#allowed,
-      preferred: codec,
-      sessionId: Date.now(),
-      sessionVersion: 1,
-    };
-    const probe = this.#negotiate(call.offer ?? "", { ...base, port: 9 });
-    const opened = await this.#openRtp(probe);
-    if (!opened) return;
-    const answer = this.#negotiate(call.offer ?? "", {
-      ...base,
-      preferred: probe.codec.name,
-      port: opened.localPort,
-    });
+    // After early media the 183's answer (codec and RTP session) is reused.
+    this.#prepared ??= this.#prepareAnswer(call, codec);
+    const answer = await this.#prepared;
+    if (!answer) return;
     let session: DialogSession;
     try {
       session = await call.answer(answer.sdp);
@@ -199,6 +218,69 @@ export class SipLeg extends BaseLeg {
       return;
     }
     this.#connected(session);
+  }
+
+  /** Whether early media was requested on this inbound call. */
+  get earlyMediaStarted(): boolean {
+    return this.#prepared !== undefined;
+  }
+
+  /**
+   * Inbound early media: opens RTP toward the caller and sends 183 with the SDP answer that a
+   * later `answer()` reuses; state `early_media` and `leg.early_media`. Failures become
+   * `leg.command_failed{command:"early_media"}`.
+   */
+  async earlyMedia(codec?: AudioCodecName): Promise<void> {
+    const call = this.#incoming;
+    if (!call || this.#answering || this.#prepared) {
+      throw new Error("Cannot start early media: not a ringing inbound call");
+    }
+    let answer: Negotiated | undefined;
+    try {
+      this.#prepared = this.#prepareAnswer(call, codec);
+      answer = await this.#prepared;
+    } catch (err) {
+      this.publish("leg.command_failed", {
+        command: "early_media",
+        error: err instanceof Error ? err.message : String(err),
+      });
+      return;
+    }
+    // An answer requested meanwhile sends the 200 itself.
+    if (!answer || this.#ending || this.#answering) return;
+    if (!call.progress(answer.sdp)) {
+      this.publish("leg.command_failed", {
+        command: "early_media",
+        error: `the call is ${call.state}`,
+      });
+      return;
+    }
+    this.setState("early_media");
+    this.publish("leg.early_media", { leg_type: this.type });
+  }
+
+  /** Opens RTP toward the caller and builds the SDP answer (undefined when the leg ended). */
+  async #prepareAnswer(
+    call: IncomingCall,
+    codec: AudioCodecName | undefined,
+  ): Promise<Negotiated | undefined> {
+    const base = {
+      allowed: this.#allowed,
+      preferred: codec,
+      sessionId: Date.now(),
+      sessionVersion: 1,
+    };
+    const probe = this.#negotiate(call.offer ?? "", { ...base, port: 9 });
+    const opened = await this.#openRtp(probe);
+    if (!opened) return undefined;
+    const answer = this.#negotiate(call.offer ?? "", {
+      ...base,
+      preferred: probe.codec.name,
+      port: opened.localPort,
+    });
+    this.#codec = answer.codec.name;
+    this.#localPort = opened.localPort;
+    return answer;
   }
 
   // ---- outbound ----
@@ -231,10 +313,17 @@ export class SipLeg extends BaseLeg {
       return undefined;
     });
     if (!opened) return;
+    this.#localPort = opened.localPort;
     const offer = buildOffer({ ...base, port: opened.localPort });
     let call: OutgoingCall;
     try {
-      call = ua.invite({ uri: o.uri, from: o.from, sdp: offer.sdp, headers: o.headers });
+      call = ua.invite({
+        uri: o.uri,
+        from: o.from,
+        sdp: offer.sdp,
+        headers: o.headers,
+        onEarlyMedia: (sdp) => this.#outboundEarlyMedia(offer, first.name, sdp),
+      });
     } catch (err) {
       this.deps.logger.warn("SIP dial failed", { leg_id: this.id, error: err });
       void this.hangup("invite_failed");
@@ -261,6 +350,24 @@ export class SipLeg extends BaseLeg {
     this.#accepted(session, offer, first.name);
   }
 
+  /** A 183 with SDP: point RTP at it; the first one moves the leg to `early_media`. */
+  #outboundEarlyMedia(offer: LocalOffer, opened: AudioCodecName, sdp: string): void {
+    if (this.#ending) return;
+    const answer = parseAnswer(offer, sdp);
+    if (!answer.ok || answer.codec.name !== opened) {
+      this.deps.logger.warn("SIP early media not usable", {
+        leg_id: this.id,
+        detail: answer.ok ? `183 chose ${answer.codec.name}` : answer.message,
+      });
+      return;
+    }
+    this.#rtp.updateRemote(this.id, remoteOf(answer));
+    if (this.state !== "ringing") return;
+    this.setState("early_media");
+    this.publish("leg.early_media", { leg_type: this.type });
+    this.onEarlyMedia?.(this);
+  }
+
   #accepted(session: DialogSession, offer: LocalOffer, opened: AudioCodecName): void {
     const answer = parseAnswer(offer, session.remoteSdp ?? "");
     if (!answer.ok || answer.codec.name !== opened) {
@@ -273,8 +380,92 @@ export class SipLeg extends BaseLeg {
       void this.hangup("not_acceptable");
       return;
     }
+    this.#codec = answer.codec.name;
     this.#rtp.updateRemote(this.id, remoteOf(answer));
     this.#connected(session);
+  }
+
+  // ---- hold ----
+
+  /** Whether a hold/unhold re-INVITE is in flight. */
+  get holdBusy(): boolean {
+    return this.#holdBusy;
+  }
+
+  /**
+   * Puts the call on hold (`hold`) or resumes it: a re-INVITE with sendonly / sendrecv, then the
+   * RTP direction, state and `leg.hold`/`leg.unhold`; a failure becomes `leg.command_failed`.
+   */
+  async setHold(hold: boolean): Promise<void> {
+    const command = hold ? "hold" : "unhold";
+    const session = this.#session;
+    const local = session?.localSdp;
+    if (!session || local === undefined || this.#holdBusy) {
+      this.publish("leg.command_failed", { command, error: "no established session" });
+      return;
+    }
+    this.#holdBusy = true;
+    try {
+      const prev = parseSdp(local);
+      const offer = hold ? holdOffer(prev) : resumeOffer(prev);
+      await session.reinvite(offer.sdp);
+      if (this.#ending) return;
+      if (hold) {
+        this.#rtp.setDirection(this.id, "sendonly");
+        this.#markHeld("local");
+      } else {
+        this.#rtp.setDirection(this.id, "sendrecv");
+        this.#markResumed();
+      }
+    } catch (err) {
+      this.publish("leg.command_failed", {
+        command,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    } finally {
+      this.#holdBusy = false;
+    }
+  }
+
+  #markHeld(by: "local" | "remote"): void {
+    const was = this.held;
+    this.#heldBy = by;
+    this.held = true;
+    this.setState("held");
+    if (!was) this.publish("leg.hold", {});
+  }
+
+  #markResumed(): void {
+    const was = this.held;
+    this.#heldBy = undefined;
+    this.held = false;
+    this.setState("connected");
+    if (was) this.publish("leg.unhold", {});
+  }
+
+  /** The peer's re-INVITE/UPDATE offer: answer with our codec and apply its direction. */
+  #onOffer(offer: RemoteOffer): OfferReply {
+    const localSdp = this.#session?.localSdp;
+    if (localSdp === undefined || this.#codec === undefined) return { status: 488 };
+    const local = parseSdp(localSdp);
+    const result = answerOffer(offer.sdp, {
+      allowed: [this.#codec],
+      address: this.#media.sdpAddress,
+      port: this.#localPort,
+      sessionId: local.origin.sessionId,
+      sessionVersion: nextSessionVersion(local.origin.sessionVersion),
+      direction: this.#heldBy === "local" ? "sendonly" : "sendrecv",
+      rtcpMux: local.media.some((m) => m.media === "audio" && m.port !== 0 && m.rtcpMux === true),
+    });
+    if (!result.ok) return { status: result.sipStatus ?? 488 };
+    this.#rtp.updateRemote(this.id, remoteOf(result));
+    this.#rtp.setDirection(this.id, result.direction);
+    if (result.remoteHold) {
+      if (this.#heldBy !== "local") this.#markHeld("remote");
+    } else if (this.#heldBy === "remote") {
+      this.#markResumed();
+    }
+    return { sdp: result.sdp };
   }
 
   // ---- shared ----
@@ -323,6 +514,7 @@ export class SipLeg extends BaseLeg {
 
   #connected(session: DialogSession): void {
     this.#session = session;
+    session.onOffer = (offer) => this.#onOffer(offer);
     void session.ended.then((end) => {
       const reason = endReason(end);
       if (reason) void this.hangup(reason);

@@ -23,6 +23,7 @@ import { RTT_OPS } from "./rtt.ts";
 import { RECORDING_OPS } from "./recording.ts";
 import { BRIDGE_OPS } from "./bridge.ts";
 import { SIP_LEG_OPS } from "./sip_legs.ts";
+import { SIP_MEDIA_OPS } from "./sip_media.ts";
 
 /** Every operation reachable over VSI, by command name. */
 export const OPERATIONS: ReadonlyMap<string, Operation> = new Map<string, Operation>(
@@ -49,6 +50,7 @@ export const OPERATIONS: ReadonlyMap<string, Operation> = new Map<string, Operat
     ...RECORDING_OPS,
     ...BRIDGE_OPS,
     ...SIP_LEG_OPS,
+    ...SIP_MEDIA_OPS,
   ] as Operation[]).map((op) => [op.name, op]),
 );
 

@@ -170,8 +170,37 @@ export const ringLeg = defineOperation({
   },
 });
 
+/** Body of `POST /v1/legs/{id}/early-media` (optional). */
+export const EarlyMediaBody = z.object({
+  codec: z.string().max(32).optional(),
+}).openapi("EarlyMediaRequest");
+
+/** POST /v1/legs/{id}/early-media · leg_early_media — 202 at once; 183 and `leg.early_media` follow. */
+export const earlyMediaLeg = defineOperation({
+  name: "leg_early_media",
+  summary: "Send 183 Session Progress with SDP and open media on a ringing inbound leg",
+  params: LegIdParam,
+  body: EarlyMediaBody,
+  run(ctx, input): OpResult {
+    const leg = inboundLeg(ctx, input.id);
+    if (leg.state !== "ringing" || leg.answering || leg.earlyMediaStarted) {
+      const state = leg.answering ? "answering" : leg.earlyMediaStarted ? "early_media" : leg.state;
+      throw new Conflict(`leg is not ringing (state ${state})`);
+    }
+    let codec: AudioCodecName | undefined;
+    if (input.codec !== undefined) {
+      codec = audioCodecName(input.codec);
+      if (!codec || !leg.offeredCodecNames().includes(codec)) {
+        throw new BadRequest(`invalid codec: ${input.codec} was not offered`);
+      }
+    }
+    ctx.background(leg.earlyMedia(codec));
+    return { status: 202, body: { status: "early_media" } };
+  },
+});
+
 /** The SIP inbound operations, for the VSI table. */
-export const SIP_LEG_OPS = [answerLeg, ringLeg] as const;
+export const SIP_LEG_OPS = [answerLeg, ringLeg, earlyMediaLeg] as const;
 
 // ---- outbound ----
 
@@ -259,9 +288,17 @@ export function createSipLeg(ctx: OpContext, input: SipCreateInput): OpResult {
     mediaSettings(ctx.config),
   );
   if (input.accept_dtmf !== undefined) leg.acceptDtmf = input.accept_dtmf;
+  // compat §1: the leg joins room_id on early media or on connect, whichever comes first.
+  let joined = false;
+  const join = (l: SipLeg) => {
+    if (!input.room_id || joined) return;
+    joined = true;
+    autoJoin(ctx, l, input.room_id);
+  };
+  leg.onEarlyMedia = join;
   leg.onConnected = (l) => {
     l.setMaxDuration(input.max_duration ?? 0);
-    if (input.room_id) autoJoin(ctx, l, input.room_id);
+    join(l);
   };
   ctx.legs.add(leg);
   leg.publish("leg.ringing", {
