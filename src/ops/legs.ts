@@ -1,9 +1,9 @@
 /** Leg registry operations: list, get, hang up. */
 import { z } from "@hono/zod-openapi";
-import { BadRequest, NotFound } from "../errors.ts";
-import { defineOperation, type OpContext } from "./operation.ts";
+import { BadRequest } from "../errors.ts";
+import { defineOperation } from "./operation.ts";
 import { LegIdParam } from "./schemas.ts";
-import type { Leg } from "../legs/leg.ts";
+import { requireLeg } from "./leg_lookup.ts";
 
 /** Reasons a caller may give when rejecting an unanswered inbound call (SIP final response). */
 export const REJECT_REASONS = [
@@ -15,12 +15,6 @@ export const REJECT_REASONS = [
   "forbidden",
   "server_error",
 ] as const;
-
-function requireLeg(ctx: OpContext, id: string): Leg {
-  const leg = ctx.legs.get(id);
-  if (!leg) throw new NotFound("leg not found");
-  return leg;
-}
 
 /** GET /v1/legs · list_legs */
 export const listLegs = defineOperation({

@@ -1,16 +1,11 @@
 /** Room membership and leg flag operations (add/move/remove, mute, deaf). */
 import { z } from "@hono/zod-openapi";
-import { BadRequest, NotFound } from "../errors.ts";
+import { BadRequest } from "../errors.ts";
 import { BaseLeg } from "../legs/base_leg.ts";
 import { joinRoom, leaveRoom, syncFlags } from "../rooms/membership.ts";
-import { defineOperation, type OpContext } from "./operation.ts";
+import { defineOperation } from "./operation.ts";
 import { LegIdParam, ResourceId, RoomIdParam } from "./schemas.ts";
-
-function requireLeg(ctx: OpContext, id: string): BaseLeg {
-  const leg = ctx.legs.get(id);
-  if (!(leg instanceof BaseLeg)) throw new NotFound("leg not found");
-  return leg;
-}
+import { requireLeg } from "./leg_lookup.ts";
 
 /** Body of `POST /v1/rooms/{id}/legs`. */
 export const AddLegBody = z.object({

@@ -6,7 +6,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { ApiError, BadRequest, Conflict, NotFound } from "../errors.ts";
-import { BaseLeg } from "../legs/base_leg.ts";
+import type { BaseLeg } from "../legs/base_leg.ts";
 import {
   defaultRecordingName,
   reserveRecordingPath,
@@ -17,6 +17,7 @@ import { preflightBucket, resolveS3Target, type S3Target } from "../storage/s3_u
 import { defineOperation, type OpContext, type Operation } from "./operation.ts";
 import { RecordingManager, type StartPlan } from "./recording_sessions.ts";
 import { LegIdParam, RoomIdParam } from "./schemas.ts";
+import { requireLeg } from "./leg_lookup.ts";
 
 /** Budget of the HeadBucket probe run inside record-start (openapi S3_REQUEST_PREFLIGHT_TIMEOUT). */
 const PREFLIGHT_TIMEOUT_MS = 2000;
@@ -106,12 +107,6 @@ export function attachRecording(ctx: OpContext): void {
 function manager(ctx: OpContext): RecordingManager {
   attachRecording(ctx);
   return managers.get(ctx)!;
-}
-
-function requireLeg(ctx: OpContext, id: string): BaseLeg {
-  const leg = ctx.legs.get(id);
-  if (!(leg instanceof BaseLeg)) throw new NotFound("leg not found");
-  return leg;
 }
 
 function hasMedia(leg: BaseLeg): boolean {

@@ -5,11 +5,12 @@
  * room; it never crosses bridges.
  */
 import { z } from "@hono/zod-openapi";
-import { BadRequest, Conflict, NotFound } from "../errors.ts";
+import { BadRequest, Conflict } from "../errors.ts";
 import { BaseLeg } from "../legs/base_leg.ts";
 import type { Leg } from "../legs/leg.ts";
 import { defineOperation, type OpContext } from "./operation.ts";
 import { LegIdParam } from "./schemas.ts";
+import { requireLeg } from "./leg_lookup.ts";
 
 /** A leg that can send real-time text. */
 export interface TextCapable {
@@ -19,12 +20,6 @@ export interface TextCapable {
 
 function isTextCapable(leg: Leg): leg is Leg & TextCapable {
   return "rttEnabled" in leg && "sendText" in leg;
-}
-
-function requireLeg(ctx: OpContext, id: string): BaseLeg {
-  const leg = ctx.legs.get(id);
-  if (!(leg instanceof BaseLeg)) throw new NotFound("leg not found");
-  return leg;
 }
 
 const seqs = new WeakMap<BaseLeg, number>();

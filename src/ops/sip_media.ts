@@ -3,17 +3,12 @@
  * sent and received on a leg's RTP session, hold/unhold by re-INVITE, and inbound early media.
  */
 import { z } from "@hono/zod-openapi";
-import { ApiError, BadRequest, Conflict, NotFound } from "../errors.ts";
-import { BaseLeg } from "../legs/base_leg.ts";
+import { ApiError, BadRequest, Conflict } from "../errors.ts";
+import type { BaseLeg } from "../legs/base_leg.ts";
 import { SipLeg } from "../legs/sip_leg.ts";
 import { defineOperation, type OpContext } from "./operation.ts";
 import { LegIdParam } from "./schemas.ts";
-
-function requireLeg(ctx: OpContext, id: string): BaseLeg {
-  const leg = ctx.legs.get(id);
-  if (!(leg instanceof BaseLeg)) throw new NotFound("leg not found");
-  return leg;
-}
+import { requireLeg } from "./leg_lookup.ts";
 
 // ---- DTMF ----
 
