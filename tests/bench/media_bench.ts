@@ -36,6 +36,7 @@ const WARM_S = 2;
 /** Runs one scenario: server in this process, clients in a child process. */
 export async function runMediaScenario(s: MediaScenario, workers: number): Promise<MediaResult> {
   const config = loadConfig({
+    SIP_PORT: "0", // any free port: a bench must not need 5060
     HTTP_ADDR: "127.0.0.1:0",
     LOG_LEVEL: "error",
     MEDIA_WORKERS: String(workers),
