@@ -90,10 +90,22 @@ export class TransportLayer implements SipTransport {
       );
       for (const ip of ips) {
         const hostname = bareHost(ip);
-        const udp = UdpTransport.listen({ hostname, port: options.port, ...common });
-        opened.push(udp);
-        // RFC 3261 §18.2.1: listen for TCP on the same address and port as UDP.
-        opened.push(TcpTransport.listen({ hostname, port: udp.local.port, ...common }));
+        // RFC 3261 §18.2.1: listen for TCP on the same address and port as UDP. With port 0 the
+        // kernel picks the UDP port, and that number may already be taken for TCP (an ephemeral
+        // client connection): then try another pick.
+        for (let attempt = 1;; attempt++) {
+          const udp = UdpTransport.listen({ hostname, port: options.port, ...common });
+          try {
+            const tcp = TcpTransport.listen({ hostname, port: udp.local.port, ...common });
+            opened.push(udp, tcp);
+            break;
+          } catch (err) {
+            await udp.close();
+            if (options.port !== 0 || !(err instanceof Deno.errors.AddrInUse) || attempt >= 20) {
+              throw err;
+            }
+          }
+        }
         if (options.tlsPort !== undefined) {
           opened.push(TlsTransport.listen({
             hostname,
