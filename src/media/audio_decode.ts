@@ -6,6 +6,7 @@
 
 import wavefile from "wavefile";
 import { MPEGDecoder } from "mpg123-decoder";
+import { ALAW_TO_PCM, ULAW_TO_PCM } from "../codecs/g711.ts";
 
 /** Mono audio at the source's sample rate. */
 export interface DecodedAudio {
@@ -314,11 +315,11 @@ function sampleReader(format: number, bits: number, width: number, be: boolean):
     return (v, o) => v.getFloat64(o, le) * 32768;
   }
   if (format === WAVE_FORMAT_MULAW && bits === 8 && width === 1) {
-    const table = ulawTable();
+    const table = ULAW_TO_PCM;
     return (v, o) => table[v.getUint8(o)];
   }
   if (format === WAVE_FORMAT_ALAW && bits === 8 && width === 1) {
-    const table = alawTable();
+    const table = ALAW_TO_PCM;
     return (v, o) => table[v.getUint8(o)];
   }
   throw wavError(`unsupported format ${format} bits ${bits}`);
@@ -356,36 +357,6 @@ async function decodeWav(bytes: Uint8Array): Promise<DecodedAudio> {
   const view = new DataView(data.samples.buffer, data.samples.byteOffset, usable);
   const out = await downmix(view, frames, channels, width, read);
   return result(out, fmt.sampleRate, channels);
-}
-
-let ulaw: Int16Array | undefined;
-let alaw: Int16Array | undefined;
-
-/** ITU-T G.711 µ-law expansion for every code. */
-function ulawTable(): Int16Array {
-  if (ulaw) return ulaw;
-  ulaw = new Int16Array(256);
-  for (let i = 0; i < 256; i++) {
-    const u = ~i & 0xff;
-    const t = (((u & 0x0f) << 3) + 0x84) << ((u & 0x70) >> 4);
-    ulaw[i] = u & 0x80 ? 0x84 - t : t - 0x84;
-  }
-  return ulaw;
-}
-
-/** ITU-T G.711 A-law expansion for every code (even bits inverted, as transmitted). */
-function alawTable(): Int16Array {
-  if (alaw) return alaw;
-  alaw = new Int16Array(256);
-  for (let i = 0; i < 256; i++) {
-    const a = i ^ 0x55;
-    const seg = (a & 0x70) >> 4;
-    let t = (a & 0x0f) << 4;
-    if (seg === 0) t += 8;
-    else t = (t + 0x108) << (seg - 1);
-    alaw[i] = a & 0x80 ? t : -t;
-  }
-  return alaw;
 }
 
 // ---------------------------------------------------------------------------------------------
