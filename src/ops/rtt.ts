@@ -10,7 +10,7 @@ import { BaseLeg } from "../legs/base_leg.ts";
 import type { Leg } from "../legs/leg.ts";
 import { defineOperation, type OpContext } from "./operation.ts";
 import { LegIdParam } from "./schemas.ts";
-import { requireLeg } from "./leg_lookup.ts";
+import { legSettingOp, requireLeg } from "./leg_lookup.ts";
 
 /** A leg that can send real-time text. */
 export interface TextCapable {
@@ -75,26 +75,24 @@ export const sendLegRtt = defineOperation({
 });
 
 /** POST /v1/legs/{id}/rtt/accept · accept_leg_rtt */
-export const acceptLegRtt = defineOperation({
-  name: "accept_leg_rtt",
-  summary: "Report incoming real-time text and deliver room text to this leg (default)",
-  params: LegIdParam,
-  run(ctx, input) {
-    requireLeg(ctx, input.id).acceptRtt = true;
-    return { status: 200, body: { status: "rtt_accepting" } };
+export const acceptLegRtt = legSettingOp(
+  "accept_leg_rtt",
+  "Report incoming real-time text and deliver room text to this leg (default)",
+  (leg) => {
+    leg.acceptRtt = true;
   },
-});
+  "rtt_accepting",
+);
 
 /** POST /v1/legs/{id}/rtt/reject · reject_leg_rtt */
-export const rejectLegRtt = defineOperation({
-  name: "reject_leg_rtt",
-  summary: "Stop reporting incoming real-time text and delivering room text to this leg",
-  params: LegIdParam,
-  run(ctx, input) {
-    requireLeg(ctx, input.id).acceptRtt = false;
-    return { status: 200, body: { status: "rtt_rejecting" } };
+export const rejectLegRtt = legSettingOp(
+  "reject_leg_rtt",
+  "Stop reporting incoming real-time text and delivering room text to this leg",
+  (leg) => {
+    leg.acceptRtt = false;
   },
-});
+  "rtt_rejecting",
+);
 
 /** The RTT operations, for the VSI command table. */
 export const RTT_OPS = [sendLegRtt, acceptLegRtt, rejectLegRtt] as const;

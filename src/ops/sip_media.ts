@@ -8,7 +8,7 @@ import type { BaseLeg } from "../legs/base_leg.ts";
 import { SipLeg } from "../legs/sip_leg.ts";
 import { defineOperation, type OpContext } from "./operation.ts";
 import { LegIdParam } from "./schemas.ts";
-import { requireLeg } from "./leg_lookup.ts";
+import { legSettingOp, requireLeg } from "./leg_lookup.ts";
 
 // ---- DTMF ----
 
@@ -72,26 +72,24 @@ export const sendLegDtmf = defineOperation({
 });
 
 /** POST /v1/legs/{id}/dtmf/accept · accept_leg_dtmf */
-export const acceptLegDtmf = defineOperation({
-  name: "accept_leg_dtmf",
-  summary: "Deliver room DTMF to this leg (default)",
-  params: LegIdParam,
-  run(ctx, input) {
-    requireLeg(ctx, input.id).acceptDtmf = true;
-    return { status: 200, body: { status: "dtmf_accepting" } };
+export const acceptLegDtmf = legSettingOp(
+  "accept_leg_dtmf",
+  "Deliver room DTMF to this leg (default)",
+  (leg) => {
+    leg.acceptDtmf = true;
   },
-});
+  "dtmf_accepting",
+);
 
 /** POST /v1/legs/{id}/dtmf/reject · reject_leg_dtmf */
-export const rejectLegDtmf = defineOperation({
-  name: "reject_leg_dtmf",
-  summary: "Stop delivering room DTMF to this leg",
-  params: LegIdParam,
-  run(ctx, input) {
-    requireLeg(ctx, input.id).acceptDtmf = false;
-    return { status: 200, body: { status: "dtmf_rejecting" } };
+export const rejectLegDtmf = legSettingOp(
+  "reject_leg_dtmf",
+  "Stop delivering room DTMF to this leg",
+  (leg) => {
+    leg.acceptDtmf = false;
   },
-});
+  "dtmf_rejecting",
+);
 
 // ---- hold ----
 
