@@ -106,3 +106,50 @@ export class RtpIO implements EndpointIO {
     return this.session.close();
   }
 }
+
+/**
+ * Frames kept queued toward a relayed leg before the oldest are dropped: the other worker's tick
+ * and this one's run on the same clock, so more than this means this worker fell behind.
+ */
+const RELAY_MAX_QUEUED_FRAMES = 3;
+
+/**
+ * The owning worker's side of a leg whose socket lives here while its room is mixed on another
+ * worker (Deno cannot move a socket between workers). Each tick copies the leg's frame into the
+ * `toRoom` ring and the room's frame for the leg out of `fromRoom`; the other worker sees the same
+ * two rings as a {@link RingIO} endpoint. One copy each way, no message per frame.
+ */
+export class RelayRings {
+  readonly toRoom: PcmRing;
+  readonly fromRoom: PcmRing;
+  readonly #frameBytes: number;
+  readonly #inBytes: Uint8Array;
+  readonly #outBytes: Uint8Array;
+
+  constructor(
+    ingress: SharedArrayBuffer,
+    egress: SharedArrayBuffer,
+    legIn: Int16Array,
+    legOut: Int16Array,
+  ) {
+    this.toRoom = new PcmRing(ingress);
+    this.fromRoom = new PcmRing(egress);
+    this.#frameBytes = legIn.byteLength;
+    this.#inBytes = new Uint8Array(legIn.buffer, legIn.byteOffset, legIn.byteLength);
+    this.#outBytes = new Uint8Array(legOut.buffer, legOut.byteOffset, legOut.byteLength);
+  }
+
+  /** Queues the frame the leg sent (`legIn`) for the mixing worker. */
+  forward(): void {
+    this.toRoom.write(this.#inBytes);
+  }
+
+  /** Fills `legOut` with the mixing worker's next frame for the leg; false (silence) when none. */
+  receive(legOut: Int16Array): boolean {
+    const n = this.#frameBytes;
+    while (this.fromRoom.available() > n * RELAY_MAX_QUEUED_FRAMES) this.fromRoom.skip(n);
+    if (this.fromRoom.read(this.#outBytes, n)) return true;
+    legOut.fill(0);
+    return false;
+  }
+}

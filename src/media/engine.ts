@@ -7,7 +7,7 @@
  */
 import { MediaClock } from "./clock.ts";
 import { Endpoint } from "./endpoint.ts";
-import { RingIO, RtpIO } from "./endpoint_io.ts";
+import { RelayRings, RingIO, RtpIO } from "./endpoint_io.ts";
 import { RtpSession } from "./rtp_session.ts";
 import type {
   EndpointHooks,
@@ -47,6 +47,8 @@ interface Member {
 class EngineEndpoint extends Endpoint implements EndpointView {
   readonly hooks = new Map<string, EndpointHooks>();
   room: RoomState | undefined;
+  /** Set while the endpoint's room is mixed on another worker (its socket stays here). */
+  relay: RelayRings | undefined;
   roomId(): string | undefined {
     return this.room?.id;
   }
@@ -215,6 +217,14 @@ export class MediaEngine implements FeatureHost {
       case "endpoint.detach":
         this.#detach(cmd.endpointId);
         return;
+      case "endpoint.relay":
+        this.#relay(cmd.endpointId, cmd.ingress, cmd.egress);
+        return;
+      case "endpoint.unrelay": {
+        const ep = this.#endpoints.get(cmd.endpointId);
+        if (ep) ep.relay = undefined;
+        return;
+      }
       case "rtp.open":
         void this.#openRtp(cmd.endpointId, cmd.session, cmd.speech);
         return;
@@ -317,6 +327,7 @@ export class MediaEngine implements FeatureHost {
     this.#emit({
       t: "rtp.opened",
       endpointId: id,
+      sampleRate: session.sampleRate as LegRate,
       localPort: session.localPort,
       localRtcpPort: session.localRtcpPort,
     });
@@ -358,6 +369,14 @@ export class MediaEngine implements FeatureHost {
     }
     for (const ep of this.#endpoints.values()) {
       if (ep.room) continue;
+      const relay = ep.relay;
+      if (relay) {
+        // Mixed on another worker: hand the leg's frame over and send it what that room made.
+        if (ep.pull()) relay.forward();
+        relay.receive(ep.legOut);
+        ep.sendLegOut();
+        continue;
+      }
       // Outside any room: consume what the leg sends; it hears silence plus its own playback.
       const had = ep.pull();
       if (ep.hooks.size > 0) {
@@ -445,6 +464,20 @@ export class MediaEngine implements FeatureHost {
       role: flags.role,
     });
     ep.room = room;
+  }
+
+  /** Starts relaying endpoint `id` to the worker that mixes its room (see `endpoint.relay`). */
+  #relay(id: string, ingress: SharedArrayBuffer, egress: SharedArrayBuffer): void {
+    const ep = this.#endpoints.get(id);
+    if (!ep) {
+      this.#emit({ t: "error", message: `relay: unknown endpoint ${id}`, endpointId: id });
+      return;
+    }
+    this.#leave(id);
+    // Playback or recording on the leg follow it to the mixing worker, as after a move.
+    for (const f of this.#features) f.endpointGone?.(id, this);
+    ep.relay = new RelayRings(ingress, egress, ep.legIn, ep.legOut);
+    this.wake();
   }
 
   #leave(id: string): void {

@@ -39,6 +39,19 @@ export type WorkerCommand =
   }
   | { readonly t: "endpoint.detach"; readonly endpointId: string }
   | {
+    /**
+     * The endpoint's socket stays in this worker but its room is mixed on another one: from now on
+     * each tick writes what the leg says into `ingress` and sends what it reads from `egress` (the
+     * other worker attached the same rings as a ring endpoint). It leaves any room here.
+     */
+    readonly t: "endpoint.relay";
+    readonly endpointId: string;
+    readonly ingress: SharedArrayBuffer;
+    readonly egress: SharedArrayBuffer;
+  }
+  /** Stops relaying: the endpoint is mixed in this worker again (a join follows). */
+  | { readonly t: "endpoint.unrelay"; readonly endpointId: string }
+  | {
     readonly t: "endpoint.join";
     readonly endpointId: string;
     readonly roomId: string;
@@ -99,6 +112,8 @@ export type WorkerEvent =
   | {
     readonly t: "rtp.opened";
     readonly endpointId: string;
+    /** The codec's audio rate: the endpoint's transport rate. */
+    readonly sampleRate: LegRate;
     readonly localPort: number;
     readonly localRtcpPort: number;
   }

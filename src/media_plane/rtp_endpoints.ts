@@ -68,6 +68,7 @@ export class RtpEndpoints {
         });
         if (reply.t === "rtp.opened") {
           this.#portOf.set(id, port);
+          this.#plane.setNativeFormat(id, reply.sampleRate, options.speech ?? false);
           return { localPort: reply.localPort, localRtcpPort: reply.localRtcpPort };
         }
         this.#ports.release(port);

@@ -76,8 +76,14 @@ interface EndpointState extends EndpointHandle {
   sink: EndpointSink;
   speech: boolean;
   roomId: string | undefined;
-  /** The worker owns this endpoint's socket (RTP): it can never move to another worker. */
-  native: boolean;
+  /**
+   * For an endpoint whose worker owns its socket (RTP), that worker: the socket can never move.
+   * When its room is mixed elsewhere, `worker` is the mixing worker and frames cross between the
+   * two through `crossing`'s rings (`endpoint.relay`).
+   */
+  home: WorkerHandle | undefined;
+  /** The rings carrying a native endpoint's frames to and from `worker` while it is not `home`. */
+  crossing: { ingress: SharedArrayBuffer; egress: SharedArrayBuffer } | undefined;
 }
 
 const NO_SINK: EndpointSink = { drain() {} };
@@ -156,7 +162,9 @@ export class MediaPlane {
    * its media and the mixer share a worker), else on the least-loaded worker.
    */
   createRoom(roomId: string, rate: number, nearEndpoint?: string): void {
-    const near = nearEndpoint ? this.#endpoints.get(nearEndpoint)?.worker : undefined;
+    const nearEp = nearEndpoint ? this.#endpoints.get(nearEndpoint) : undefined;
+    // Next to a native endpoint's socket, so its frames need not cross workers.
+    const near = nearEp?.home ?? nearEp?.worker;
     const w = near ?? this.#pick();
     w.rooms++;
     this.#roomWorker.set(roomId, w);
@@ -179,11 +187,16 @@ export class MediaPlane {
     return w !== undefined;
   }
 
-  /** Sends a feature command to the worker that owns endpoint `id`; false when unknown. */
+  /**
+   * Sends a command to the worker that mixes endpoint `id` (feature commands) or, for `rtp.*`
+   * commands, to the worker that owns its socket; false when unknown.
+   */
   postToEndpoint(id: string, cmd: WorkerCommand): boolean {
     const ep = this.#endpoints.get(id);
-    ep?.worker.post(cmd);
-    return ep !== undefined;
+    if (!ep) return false;
+    const w = ep.home && cmd.t.startsWith("rtp.") ? ep.home : ep.worker;
+    w.post(cmd);
+    return true;
   }
 
   /** Index of the worker mixing `roomId` (bridges compare them), if it has a mixer. */
@@ -233,7 +246,8 @@ export class MediaPlane {
       sink,
       speech: options.speech ?? false,
       roomId: undefined,
-      native: false,
+      home: undefined,
+      crossing: undefined,
     };
     this.#endpoints.set(id, state);
     this.#attachOn(worker, state);
@@ -243,7 +257,8 @@ export class MediaPlane {
   /**
    * Registers an endpoint whose transport the worker itself owns (a SIP leg's RTP session,
    * opened with a `rtp.open` command right after). It is placed on the worker mixing `roomId`
-   * when given, and stays on that worker for its whole life.
+   * when given; its socket stays on that worker for its whole life (a room mixed elsewhere is
+   * reached through rings, see {@link join}).
    */
   placeNative(id: string, options: { roomId?: string } = {}): void {
     if (this.#endpoints.has(id)) throw new Error(`Cannot place endpoint: ${id} exists`);
@@ -259,9 +274,26 @@ export class MediaPlane {
       sink: NO_SINK,
       speech: false,
       roomId: undefined,
-      native: true,
+      home: worker,
+      crossing: undefined,
     });
     worker.sinks.set(id, NO_SINK);
+  }
+
+  /** Records a native endpoint's transport rate and speech flag once its session is open. */
+  setNativeFormat(id: string, rate: LegRate, speech: boolean): void {
+    const ep = this.#endpoints.get(id);
+    if (!ep?.home) return;
+    ep.speech = speech;
+    (ep as { rate: LegRate }).rate = rate;
+    (ep as { frameBytes: number }).frameBytes = frameBytes(rate);
+  }
+
+  /** How many native endpoints are currently mixed on another worker than their socket's. */
+  get crossingCount(): number {
+    let n = 0;
+    for (const ep of this.#endpoints.values()) if (ep.crossing) n++;
+    return n;
   }
 
   /** Removes an endpoint from its room and its worker. Idempotent. */
@@ -271,22 +303,25 @@ export class MediaPlane {
     this.#endpoints.delete(id);
     ep.worker.sinks.delete(id);
     ep.worker.post({ t: "endpoint.detach", endpointId: id });
+    if (ep.home && ep.home !== ep.worker) {
+      ep.home.sinks.delete(id);
+      ep.home.post({ t: "endpoint.detach", endpointId: id });
+    }
   }
 
   /**
    * Puts an endpoint into a room with its flags applied before its first mixed frame. An endpoint
-   * on another worker is re-homed first: its rings are shared memory, so only ownership moves.
+   * on another worker is re-homed first: its rings are shared memory, so only ownership moves. A
+   * native endpoint's socket cannot move: its worker relays its frames through a pair of rings
+   * that the mixing worker reads as a ring endpoint.
    */
   join(id: string, roomId: string, flags: ParticipantFlags): void {
     const ep = this.#require(id);
     const target = this.#roomWorker.get(roomId);
     if (!target) throw new Error(`Cannot join: room ${roomId} has no mixer`);
-    if (ep.worker !== target && ep.native) {
-      // A socket cannot move between workers; cross-worker membership for RTP legs needs a
-      // worker-to-worker ring (later).
-      throw new Error(`Cannot join: ${id}'s media is bound to another worker than room ${roomId}`);
-    }
-    if (ep.worker !== target) {
+    if (ep.home) {
+      this.#placeNativeFor(ep, target);
+    } else if (ep.worker !== target) {
       ep.worker.sinks.delete(id);
       ep.worker.post({ t: "endpoint.detach", endpointId: id });
       ep.worker = target;
@@ -294,6 +329,41 @@ export class MediaPlane {
     }
     ep.roomId = roomId;
     target.post({ t: "endpoint.join", endpointId: id, roomId, flags });
+  }
+
+  /** Routes a native endpoint's frames to `target`: locally, or crossing from its home worker. */
+  #placeNativeFor(ep: EndpointState, target: WorkerHandle): void {
+    const home = ep.home!;
+    if (ep.worker === target) return;
+    if (ep.worker !== home) {
+      // Leaving the previous mixing worker (features on the leg follow via their detach event).
+      ep.worker.sinks.delete(ep.id);
+      ep.worker.post({ t: "endpoint.detach", endpointId: ep.id });
+    }
+    if (target === home) {
+      ep.crossing = undefined;
+      ep.worker = home;
+      home.post({ t: "endpoint.unrelay", endpointId: ep.id });
+      return;
+    }
+    if (!ep.crossing) {
+      const fb = frameBytes(ep.rate);
+      ep.crossing = {
+        ingress: PcmRing.allocate(fb * (INGRESS_MS / 20)),
+        egress: PcmRing.allocate(fb * EGRESS_FRAMES),
+      };
+      home.post({ t: "endpoint.relay", endpointId: ep.id, ...ep.crossing });
+    }
+    ep.worker = target;
+    target.sinks.set(ep.id, NO_SINK);
+    target.post({
+      t: "endpoint.attach",
+      endpointId: ep.id,
+      rate: ep.rate,
+      ingress: ep.crossing.ingress,
+      egress: ep.crossing.egress,
+      speech: ep.speech,
+    });
   }
 
   /** Takes an endpoint out of its room (it stays attached and hears silence). */

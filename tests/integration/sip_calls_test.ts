@@ -5,74 +5,10 @@
 import assert from "node:assert/strict";
 import { call, recordEvents, startTestServer } from "../helpers/server.ts";
 import { PcmClient, waitFor } from "../helpers/pcm_client.ts";
+import { connect, find, inbound, serverFactory, waitEvent, wsUrl } from "../helpers/sip_pair.ts";
 import { toneRatio } from "../../src/media/goertzel.ts";
-import type { RunningServer } from "../../src/server.ts";
-import type { PublishedEvent } from "../../src/events/event.ts";
 
-let nextRange = 34000;
-
-/** Starts a server with its own RTP range, one media worker and the three SIP codecs. */
-function server(env: Record<string, string> = {}): Promise<RunningServer> {
-  const min = nextRange;
-  nextRange += 400;
-  return startTestServer({
-    MEDIA_WORKERS: "1",
-    SIP_CODECS: "PCMU,PCMA,G722",
-    RTP_PORT_MIN: String(min),
-    RTP_PORT_MAX: String(min + 399),
-    ...env,
-  });
-}
-
-function wsUrl(base: string, path: string): string {
-  return base.replace(/^http/, "ws") + path;
-}
-
-type Rec = { events: PublishedEvent[]; stop: () => void };
-
-// deno-lint-ignore no-explicit-any
-function find(rec: Rec, type: string, legId?: string): any {
-  return rec.events.find((e) =>
-    e.type === type && (legId === undefined || e.envelope.leg_id === legId)
-  )?.envelope;
-}
-
-async function waitEvent(rec: Rec, type: string, legId?: string, ms = 10_000) {
-  await waitFor(() => find(rec, type, legId) !== undefined, ms, `${type} ${legId ?? ""}`);
-  return find(rec, type, legId);
-}
-
-/** A dials B; B's app answers. Returns both leg ids once both sides are connected. */
-async function connect(
-  a: RunningServer,
-  b: RunningServer,
-  recA: Rec,
-  recB: Rec,
-  body: Record<string, unknown>,
-): Promise<{ out: string; inb: string }> {
-  const created = await call(a.url, "POST", "/v1/legs", {
-    type: "sip",
-    to: `sip:bob@127.0.0.1:${b.sipPort}`,
-    ...body,
-  });
-  assert.equal(created.status, 201, created.text);
-  assert.equal(created.json.type, "sip_outbound");
-  assert.equal(created.json.state, "ringing");
-  const ringing = await waitEvent(recB, "leg.ringing");
-  const inb = ringing.leg_id as string;
-  const answered = await call(b.url, "POST", `/v1/legs/${inb}/answer`);
-  assert.equal(answered.status, 202, answered.text);
-  assert.equal(answered.json.status, "answering");
-  await waitEvent(recA, "leg.connected", created.json.id);
-  await waitEvent(recB, "leg.connected", inb);
-  return { out: created.json.id, inb };
-}
-
-/** The `leg.ringing` of the first SIP inbound leg. */
-function inbound(rec: Rec): { leg_id: string } | undefined {
-  return rec.events.find((e) => e.type === "leg.ringing" && e.envelope.leg_type === "sip_inbound")
-    ?.envelope as { leg_id: string } | undefined;
-}
+const server = serverFactory(34000);
 
 for (const codec of ["PCMU", "PCMA", "G722"]) {
   Deno.test(`a SIP call between two servers carries audio both ways in ${codec} and ends with a BYE`, async () => {
