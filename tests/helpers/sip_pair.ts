@@ -3,7 +3,7 @@
  * lookups on a recorder, and `connect` (A dials B, B's app answers).
  */
 import assert from "node:assert/strict";
-import { call, recordEvents, startTestServer } from "./server.ts";
+import { call, type recordEvents, startTestServer } from "./server.ts";
 import { waitFor } from "./pcm_client.ts";
 import type { RunningServer, ServerOptions } from "../../src/server.ts";
 
