@@ -31,6 +31,7 @@ import {
   type UserAgent,
 } from "../sip/dialog/mod.ts";
 import type { NameAddr, SipUri } from "../sip/message/mod.ts";
+import type { DigestCredentials } from "../sip/auth/digest.ts";
 
 /** The media settings a SIP leg takes from the configuration. */
 export interface SipMediaSettings {
@@ -53,6 +54,10 @@ export interface SipDialOptions {
   readonly ringTimeoutMs: number;
   /** Room the leg will join: the RTP session is placed on that room's worker. */
   readonly roomId?: string;
+  /** Next hop as a pre-loaded loose Route (the Request-URI stays `uri`). */
+  readonly outboundProxy?: SipUri;
+  /** Answer one 401/407 challenge with these. */
+  readonly auth?: DigestCredentials;
 }
 
 /** CDR reason → final response for an unanswered inbound call (compat §1 "SIP inbound"). */
@@ -322,6 +327,8 @@ export class SipLeg extends BaseLeg {
         from: o.from,
         sdp: offer.sdp,
         headers: o.headers,
+        outboundProxy: o.outboundProxy,
+        auth: o.auth,
         onEarlyMedia: (sdp) => this.#outboundEarlyMedia(offer, first.name, sdp),
       });
     } catch (err) {

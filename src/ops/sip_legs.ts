@@ -11,29 +11,11 @@ import { SipLeg, type SipMediaSettings } from "../legs/sip_leg.ts";
 import { joinRoom } from "../rooms/membership.ts";
 import { answerOffer, type AudioCodecName, audioCodecName, offeredCodecs } from "../sdp/mod.ts";
 import type { IncomingCall } from "../sip/dialog/mod.ts";
-import {
-  formatUri,
-  type NameAddr,
-  nameAddr,
-  parseNameAddr,
-  parseUri,
-  type SipUri,
-  sipUri,
-  type Uri,
-} from "../sip/message/mod.ts";
+import { formatUri, type Uri } from "../sip/message/mod.ts";
 import { legDeps } from "./leg_deps.ts";
+import { enabledCodecs, parseSipDial, type SipDialInput } from "./sip_dial_input.ts";
 import { defineOperation, type OpContext, type OpResult } from "./operation.ts";
 import { LegIdParam } from "./schemas.ts";
-
-/** Codecs the RTP sessions of this build carry. */
-const MEDIA_CODECS: readonly AudioCodecName[] = ["PCMU", "PCMA", "G722"];
-
-/** SIP_CODECS restricted to what the media plane supports, in configured order. */
-function enabledCodecs(config: Config): AudioCodecName[] {
-  return config.sipCodecs.filter((c) =>
-    MEDIA_CODECS.includes(c as AudioCodecName)
-  ) as AudioCodecName[];
-}
 
 /** The media settings of every SIP leg. */
 function mediaSettings(config: Config): SipMediaSettings {
@@ -205,12 +187,7 @@ export const SIP_LEG_OPS = [answerLeg, ringLeg, earlyMediaLeg] as const;
 // ---- outbound ----
 
 /** The `POST /v1/legs` fields a SIP dial reads. */
-export interface SipCreateInput {
-  readonly to?: string;
-  readonly uri?: string;
-  readonly from?: string;
-  readonly codecs?: readonly string[];
-  readonly headers?: Record<string, string>;
+export interface SipCreateInput extends SipDialInput {
   readonly room_id?: string;
   readonly ring_timeout?: number;
   readonly max_duration?: number;
@@ -220,59 +197,13 @@ export interface SipCreateInput {
   readonly accept_dtmf?: boolean;
 }
 
-function parseTarget(raw: string | undefined): SipUri {
-  if (raw === undefined || raw.trim() === "") {
-    throw new BadRequest("invalid to: required for sip legs");
-  }
-  const parsed = parseUri(raw.trim());
-  if (!parsed.ok || parsed.value.kind !== "sip" || parsed.value.host === "") {
-    throw new BadRequest("invalid to: must be a sip: or sips: URI");
-  }
-  return parsed.value;
-}
-
-/** `from` as a bare user or a full URI / name-addr; default `SIP_HOST@SIP_DOMAIN`. */
-function parseFrom(raw: string | undefined, config: Config): NameAddr {
-  const host = config.sipDomain || config.sipExternalIp || config.sipListenIp;
-  const bare = (user: string) => nameAddr({ uri: sipUri({ user, host }) });
-  if (raw === undefined || raw === "") return bare(config.sipHost || "voiceblender");
-  if (!/^[a-z][a-z0-9+.-]*:|[<"]/i.test(raw)) return bare(raw);
-  const parsed = parseNameAddr(raw);
-  if (!parsed.ok || parsed.value.uri.kind === "other") {
-    throw new BadRequest("invalid from: must be a user name or a SIP URI");
-  }
-  return nameAddr({ displayName: parsed.value.displayName, uri: parsed.value.uri });
-}
-
-function parseCodecs(raw: readonly string[] | undefined, config: Config): AudioCodecName[] {
-  const enabled = enabledCodecs(config);
-  if (raw === undefined || raw.length === 0) {
-    if (enabled.length === 0) throw new BadRequest("invalid codecs: SIP_CODECS enables none");
-    return enabled;
-  }
-  const out: AudioCodecName[] = [];
-  for (const name of raw) {
-    const codec = audioCodecName(name);
-    if (!codec || !MEDIA_CODECS.includes(codec)) {
-      throw new BadRequest(`invalid codec: ${name} (supported: ${MEDIA_CODECS.join(", ")})`);
-    }
-    if (!out.includes(codec)) out.push(codec);
-  }
-  return out;
-}
-
 /** `POST /v1/legs {"type":"sip"}`: validates, answers 201 ringing, dials in the background. */
 export function createSipLeg(ctx: OpContext, input: SipCreateInput): OpResult {
-  const uri = parseTarget(input.to ?? input.uri);
-  const from = parseFrom(input.from, ctx.config);
-  const codecs = parseCodecs(input.codecs, ctx.config);
+  const dial = parseSipDial(input, ctx.config);
   if (input.webhook_secret && !input.webhook_url) {
     throw new BadRequest("invalid webhook_secret: requires webhook_url");
   }
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(input.headers ?? {})) {
-    if (k.toLowerCase().startsWith("x-")) headers[k] = v;
-  }
+  const headers = dial.xHeaders;
   const leg = new SipLeg(
     {
       type: "sip_outbound",
@@ -303,15 +234,12 @@ export function createSipLeg(ctx: OpContext, input: SipCreateInput): OpResult {
   ctx.legs.add(leg);
   leg.publish("leg.ringing", {
     leg_type: leg.type,
-    uri: formatUri(uri),
-    from: formatUri(from.uri),
+    uri: formatUri(dial.uri),
+    from: formatUri(dial.from.uri),
     sip_headers: Object.keys(headers).length > 0 ? headers : undefined,
   });
   ctx.background(leg.dial(ctx.sip.ua, {
-    uri,
-    from,
-    headers: Object.entries(input.headers ?? {}),
-    codecs,
+    ...dial,
     ringTimeoutMs: (input.ring_timeout ?? 0) * 1000,
     roomId: input.room_id,
   }));

@@ -58,6 +58,18 @@ export const CreateLegBody = z.object({
   webhook_secret: z.string().max(1024).optional(),
   speech_detection: z.boolean().optional(),
   accept_dtmf: z.boolean().optional(),
+  privacy: z.string().max(256).optional().openapi({
+    description: "SIP Privacy header value, e.g. id or none (RFC 3323)",
+  }),
+  outbound_proxy: z.string().max(2048).optional().openapi({
+    description: "Next-hop SIP proxy for this INVITE, sent as a loose Route header",
+  }),
+  auth: z.object({
+    username: z.string().max(256).optional(),
+    password: z.string().max(1024),
+  }).nullable().optional().openapi({
+    description: "Digest credentials for one retry on a 401/407 challenge (sip legs)",
+  }),
 }).openapi("CreateLegRequest");
 
 /** Leg types of the contract that later milestones implement. */

@@ -1,0 +1,200 @@
+/**
+ * Outbound SIP options of `POST /v1/legs`: `outbound_proxy` (a loose Route, Request-URI kept),
+ * `privacy`, custom headers, and digest `auth` answering a 407 — checked on the wire by a raw UDP
+ * socket playing the proxy, with the digest recomputed independently with node:crypto. Bad values
+ * are refused with 400 before anything is dialled.
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { call, recordEvents } from "../helpers/server.ts";
+import { serverFactory, waitEvent } from "../helpers/sip_pair.ts";
+
+const server = serverFactory(43000);
+
+/** A received SIP message: start line and header fields by lower-case name. */
+interface Msg {
+  start: string;
+  headers: Map<string, string[]>;
+  raw: string;
+}
+
+function parse(raw: string): Msg {
+  const [head] = raw.split("\r\n\r\n");
+  const lines = head.split("\r\n");
+  const headers = new Map<string, string[]>();
+  for (const line of lines.slice(1)) {
+    const i = line.indexOf(":");
+    const name = line.slice(0, i).trim().toLowerCase();
+    headers.set(name, [...(headers.get(name) ?? []), line.slice(i + 1).trim()]);
+  }
+  return { start: lines[0], headers, raw };
+}
+
+function h(m: Msg, name: string): string {
+  const v = m.headers.get(name);
+  assert.ok(v, `${name} in ${m.start}`);
+  return v[0];
+}
+
+const md5 = (s: string) => createHash("md5").update(s).digest("hex");
+
+/** A proxy stand-in: receives requests and answers them with `status`. */
+class RawPeer {
+  readonly sock = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  readonly port = (this.sock.addr as Deno.NetAddr).port;
+
+  async recv(ms = 10_000): Promise<{ msg: Msg; from: Deno.NetAddr }> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("no SIP message within " + ms + " ms")), ms);
+    });
+    try {
+      const [data, from] = await Promise.race([this.sock.receive(), timeout]);
+      return { msg: parse(new TextDecoder().decode(data)), from: from as Deno.NetAddr };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The next message `want` accepts (retransmissions and others are skipped). */
+  async next(want: (m: Msg) => boolean = () => true): Promise<{ msg: Msg; from: Deno.NetAddr }> {
+    for (let i = 0; i < 20; i++) {
+      const got = await this.recv();
+      if (want(got.msg)) return got;
+    }
+    throw new Error("the expected message did not arrive");
+  }
+
+  async reply(
+    req: Msg,
+    to: Deno.NetAddr,
+    status: string,
+    extra: string[] = [],
+  ): Promise<void> {
+    const toHeader = h(req, "to").includes("tag=") ? h(req, "to") : `${h(req, "to")};tag=proxy1`;
+    const lines = [
+      `SIP/2.0 ${status}`,
+      ...req.headers.get("via")!.map((v) => `Via: ${v}`),
+      `From: ${h(req, "from")}`,
+      `To: ${toHeader}`,
+      `Call-ID: ${h(req, "call-id")}`,
+      `CSeq: ${h(req, "cseq")}`,
+      ...extra,
+      "Content-Length: 0",
+      "",
+      "",
+    ];
+    await this.sock.send(new TextEncoder().encode(lines.join("\r\n")), to);
+  }
+
+  close(): void {
+    this.sock.close();
+  }
+}
+
+Deno.test("outbound_proxy, privacy, custom headers and digest auth go on the wire as asked", async () => {
+  const a = await server();
+  const rec = recordEvents(a);
+  const proxy = new RawPeer();
+  try {
+    const created = await call(a.url, "POST", "/v1/legs", {
+      type: "sip",
+      to: "sip:bob@example.com",
+      from: "alice",
+      outbound_proxy: `127.0.0.1:${proxy.port}`,
+      privacy: "id",
+      headers: { "X-Trace": "t-1", "P-Asserted-Identity": "<sip:+15551234@example.com>" },
+      auth: { password: "s3cret" },
+      codecs: ["PCMU"],
+    });
+    assert.equal(created.status, 201, created.text);
+    assert.deepEqual(created.json.sip_headers, { "X-Trace": "t-1" });
+
+    const first = await proxy.next();
+    const inv = first.msg;
+    assert.equal(inv.start, "INVITE sip:bob@example.com SIP/2.0", "Request-URI is the target");
+    assert.equal(h(inv, "route"), `<sip:127.0.0.1:${proxy.port};lr>`);
+    assert.equal(h(inv, "privacy"), "id");
+    assert.equal(h(inv, "x-trace"), "t-1");
+    assert.equal(h(inv, "p-asserted-identity"), "<sip:+15551234@example.com>");
+    assert.match(h(inv, "from"), /sip:alice@/);
+    assert.equal(inv.headers.get("proxy-authorization"), undefined);
+
+    const nonce = "f84f1cec41e6cbe5aea9c8e88d359";
+    await proxy.reply(inv, first.from, "407 Proxy Authentication Required", [
+      `Proxy-Authenticate: Digest realm="example.com", nonce="${nonce}", qop="auth", algorithm=MD5`,
+    ]);
+    const ack = await proxy.next((m) => m.start.startsWith("ACK "));
+    assert.match(ack.msg.start, /^ACK sip:bob@example\.com SIP\/2\.0$/);
+
+    const second = await proxy.next((m) =>
+      m.start.startsWith("INVITE ") && h(m, "cseq") !== h(inv, "cseq")
+    );
+    const inv2 = second.msg;
+    assert.equal(inv2.start, inv.start);
+    assert.equal(h(inv2, "call-id"), h(inv, "call-id"));
+    assert.equal(parseInt(h(inv2, "cseq")), parseInt(h(inv, "cseq")) + 1, "CSeq advances");
+    const auth = h(inv2, "proxy-authorization");
+    const field = (k: string) =>
+      auth.match(new RegExp(`${k}="?([^",]+)"?`))?.[1] ?? assert.fail(`${k} in ${auth}`);
+    assert.equal(field("username"), "alice", "username defaults to the From user");
+    assert.equal(field("realm"), "example.com");
+    assert.equal(field("nonce"), nonce);
+    assert.equal(field("uri"), "sip:bob@example.com");
+    assert.equal(field("qop"), "auth");
+    const expected = md5(
+      [
+        md5("alice:example.com:s3cret"),
+        nonce,
+        field("nc"),
+        field("cnonce"),
+        "auth",
+        md5("INVITE:sip:bob@example.com"),
+      ].join(":"),
+    );
+    assert.equal(field("response"), expected, "the digest response is right (RFC 2617 §3.2.2)");
+
+    await proxy.reply(inv2, second.from, "486 Busy Here");
+    const end = await waitEvent(rec, "leg.disconnected", created.json.id);
+    assert.equal(end.cdr.reason, "busy");
+  } finally {
+    rec.stop();
+    proxy.close();
+    await a.shutdown();
+  }
+});
+
+Deno.test("bad SIP dial fields are refused with 400 naming the field and create nothing", async () => {
+  const a = await server();
+  try {
+    const cases: [Record<string, unknown>, string][] = [
+      [
+        { headers: { "X-A": "1\r\nBYE sip:x SIP/2.0" } },
+        "invalid headers: X-A: contains a line break or NUL",
+      ],
+      [{ headers: { "Call-ID": "x" } }, "invalid headers: Call-ID is set by the server"],
+      [{ headers: { "Bad Name": "x" } }, 'invalid headers: "Bad Name" is not a header name'],
+      [
+        { privacy: "id\r\nX: y" },
+        "invalid privacy: must be tokens separated by ';' (e.g. id, none)",
+      ],
+      [
+        { outbound_proxy: "http://proxy" },
+        "invalid outbound_proxy: must be a SIP URI or host[:port]",
+      ],
+      [{ auth: { username: "u", password: "" } }, "invalid auth: password is required"],
+    ];
+    for (const [body, error] of cases) {
+      const r = await call(a.url, "POST", "/v1/legs", {
+        type: "sip",
+        to: "sip:bob@127.0.0.1:9",
+        ...body,
+      });
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.equal(r.json.error, error);
+    }
+    assert.equal(a.ctx.legs.size, 0);
+  } finally {
+    await a.shutdown();
+  }
+});
