@@ -7,6 +7,7 @@ import { BaseLeg, type BaseLegInit, type LegDeps } from "./base_leg.ts";
 import type { CallQuality, LegView } from "./leg.ts";
 import type { RtpEndpoints, RtpOpened } from "../media_plane/rtp_endpoints.ts";
 import type { RtpRemote } from "../media/rtp_options.ts";
+import type { RtpOpenOptions } from "../media/protocol.ts";
 import {
   answerOffer,
   type AudioCodecName,
@@ -354,7 +355,7 @@ export class SipLeg extends BaseLeg {
     }
     clearTimeout(this.#ringTimer);
     this.#outgoing = undefined;
-    this.#accepted(session, offer, first.name);
+    await this.#accepted(session, offer, first.name, o.roomId);
   }
 
   /** A 183 with SDP: point RTP at it; the first one moves the leg to `early_media`. */
@@ -375,10 +376,21 @@ export class SipLeg extends BaseLeg {
     this.onEarlyMedia?.(this);
   }
 
-  #accepted(session: DialogSession, offer: LocalOffer, opened: AudioCodecName): void {
+  async #accepted(
+    session: DialogSession,
+    offer: LocalOffer,
+    opened: AudioCodecName,
+    roomId: string | undefined,
+  ): Promise<void> {
     const answer = parseAnswer(offer, session.remoteSdp ?? "");
-    if (!answer.ok || answer.codec.name !== opened) {
-      // The RTP session runs one codec; switching it after the answer is not supported yet.
+    let usable = answer.ok;
+    if (answer.ok && answer.codec.name !== opened) {
+      // The answer picked a later codec of our offer: the session restarts with it on the same
+      // port (the SDP we sent stays true). Only before the leg mixes anywhere (early media may
+      // already have put it in a room with the first codec's rate).
+      usable = this.roomId === undefined && await this.#reopenRtp(answer, roomId);
+    }
+    if (!answer.ok || !usable) {
       this.deps.logger.warn("SIP answer not usable", {
         leg_id: this.id,
         detail: answer.ok ? `answer chose ${answer.codec.name}` : answer.message,
@@ -390,6 +402,19 @@ export class SipLeg extends BaseLeg {
     this.#codec = answer.codec.name;
     this.#rtp.updateRemote(this.id, remoteOf(answer));
     this.#connected(session);
+  }
+
+  /** Restarts the RTP session with the answer's codec; false when that failed. */
+  async #reopenRtp(answer: Negotiated, roomId: string | undefined): Promise<boolean> {
+    if (this.#ending || !this.#mediaOpen) return false;
+    try {
+      await this.#rtp.reopen(this.id, this.#sessionOptions(answer), { roomId });
+      return !this.#ending;
+    } catch (err) {
+      this.#mediaOpen = false;
+      this.deps.logger.warn("SIP RTP reopen failed", { leg_id: this.id, error: err });
+      return false;
+    }
   }
 
   // ---- hold ----
@@ -502,14 +527,7 @@ export class SipLeg extends BaseLeg {
     roomId?: string,
   ): Promise<RtpOpened | undefined> {
     if (this.#ending) return undefined;
-    const opened = await this.#rtp.open(this.id, {
-      bindHost: this.#media.bindHost,
-      rtcpMux: n.rtcpMux,
-      codec: { name: n.codec.name, payloadType: n.codec.payloadType },
-      telephoneEventPt: n.telephoneEventPt,
-      remote: n.remote ? remoteOf(n as Negotiated) : undefined,
-      jitter: this.#media.jitter,
-    }, { roomId });
+    const opened = await this.#rtp.open(this.id, this.#sessionOptions(n), { roomId });
     this.#rtpClosed = Promise.withResolvers<void>();
     this.#mediaOpen = true;
     if (this.#ending) {
@@ -517,6 +535,22 @@ export class SipLeg extends BaseLeg {
       return undefined;
     }
     return opened;
+  }
+
+  #sessionOptions(
+    n: Pick<Negotiated, "rtcpMux" | "telephoneEventPt"> & {
+      codec: { name: string; payloadType: number };
+      remote?: Negotiated["remote"];
+    },
+  ): Omit<RtpOpenOptions, "port"> {
+    return {
+      bindHost: this.#media.bindHost,
+      rtcpMux: n.rtcpMux,
+      codec: { name: n.codec.name, payloadType: n.codec.payloadType },
+      telephoneEventPt: n.telephoneEventPt,
+      remote: n.remote ? remoteOf(n as Negotiated) : undefined,
+      jitter: this.#media.jitter,
+    };
   }
 
   #connected(session: DialogSession): void {

@@ -37,6 +37,8 @@ export class RtpEndpoints {
   readonly #pending = new Map<string, (ev: WorkerEvent) => void>();
   readonly #portOf = new Map<string, number>();
   readonly #dtmfErrors = new Map<string, (message: string) => void>();
+  /** Sessions being closed for a reopen: their close is not reported to the listener. */
+  readonly #reopening = new Map<string, () => void>();
   readonly #unsubscribe: () => void;
 
   constructor(plane: MediaPlane, ports: PortAllocator, logger: Logger, listener: RtpListener = {}) {
@@ -54,12 +56,15 @@ export class RtpEndpoints {
   async open(
     id: string,
     session: Omit<RtpOpenOptions, "port">,
-    options: { roomId?: string; speech?: boolean } = {},
+    options: { roomId?: string; speech?: boolean; port?: number } = {},
   ): Promise<RtpOpened> {
     this.#plane.placeNative(id, { roomId: options.roomId });
     try {
       for (let attempt = 1;; attempt++) {
-        const port = this.#ports.allocate();
+        // A reopen keeps its port (already reserved); a fresh session takes the next free one.
+        const port = attempt === 1 && options.port !== undefined
+          ? options.port
+          : this.#ports.allocate();
         const reply = await this.#request(id, {
           t: "rtp.open",
           endpointId: id,
@@ -102,6 +107,25 @@ export class RtpEndpoints {
     this.#plane.detach(id);
   }
 
+  /**
+   * Closes the session and opens it again on the same port with other settings (the peer's
+   * answer chose another codec than the one the session started with). The port stays reserved
+   * throughout, so the SDP already sent stays true. The endpoint must not be in a room.
+   */
+  async reopen(
+    id: string,
+    session: Omit<RtpOpenOptions, "port">,
+    options: { roomId?: string; speech?: boolean } = {},
+  ): Promise<RtpOpened> {
+    const port = this.#portOf.get(id);
+    if (port === undefined) throw new Error(`Cannot reopen RTP: ${id} has no session`);
+    this.#portOf.delete(id);
+    const closed = new Promise<void>((resolve) => this.#reopening.set(id, resolve));
+    this.#plane.detach(id);
+    await closed;
+    return await this.open(id, session, { ...options, port });
+  }
+
   /** Stops listening to worker events. */
   dispose(): void {
     this.#unsubscribe();
@@ -132,6 +156,12 @@ export class RtpEndpoints {
         return;
       }
       case "rtp.closed": {
+        const reopened = this.#reopening.get(ev.endpointId);
+        if (reopened) {
+          this.#reopening.delete(ev.endpointId);
+          reopened();
+          return;
+        }
         const port = this.#portOf.get(ev.endpointId);
         this.#portOf.delete(ev.endpointId);
         this.#dtmfErrors.delete(ev.endpointId);

@@ -458,3 +458,59 @@ Deno.test("a received digit is re-sent to the other SIP legs of the room that ac
     await b.shutdown();
   }
 });
+
+Deno.test("an answer choosing the offer's second codec restarts the caller's RTP with it and audio flows", async () => {
+  const a = await server();
+  const b = await server({ SIP_CODECS: "G722" });
+  const recA = recordEvents(a);
+  const recB = recordEvents(b);
+  const wsA = new PcmClient(wsUrl(a.url, "/v1/legs/websocket?room_id=ra&sample_rate=16000"), {
+    rate: 16000,
+    toneHz: 700,
+  });
+  let wsB: PcmClient | undefined;
+  try {
+    await wsA.opened;
+    await waitFor(() => a.ctx.media.roomWorkerIndex("ra") !== undefined, 5000, "room ra");
+    const { out, inb } = await connect(a, b, recA, recB, {
+      codecs: ["PCMU", "G722"],
+      room_id: "ra",
+    });
+    assert.deepEqual(
+      find(recB, "leg.ringing", inb).offered_codecs.map((c: { name: string }) => c.name),
+      ["PCMU", "G722"],
+      "A offered both; B (SIP_CODECS=G722) can only answer the second",
+    );
+    assert.equal((await call(b.url, "POST", "/v1/rooms/rb/legs", { leg_id: inb })).status, 200);
+    const bClient = wsB = new PcmClient(
+      wsUrl(b.url, "/v1/legs/websocket?room_id=rb&sample_rate=16000"),
+      { rate: 16000, toneHz: 5200 },
+    );
+    await wsB.opened;
+    wsA.startSending();
+    bClient.startSending();
+    await waitFor(
+      () => wsA.received.length >= 100 && bClient.received.length >= 100,
+      15_000,
+      "audio both ways",
+    );
+    const mark = [wsA.received.length, bClient.received.length];
+    await waitFor(
+      () => wsA.received.length >= mark[0] + 25 && bClient.received.length >= mark[1] + 25,
+      5000,
+      "more audio",
+    );
+    // 5.2 kHz only survives a wideband path: A hears it, so A's session really runs G.722.
+    assert.ok(toneRatio(wsA.tail(400), 16000, 5200) > 0.3, "A hears B's wideband tone");
+    assert.ok(toneRatio(bClient.tail(400), 16000, 700) > 0.3, "B hears A's");
+    assert.equal((await call(a.url, "DELETE", `/v1/legs/${out}`)).status, 202);
+    await waitEvent(recB, "leg.disconnected", inb);
+  } finally {
+    recA.stop();
+    recB.stop();
+    await wsA.close();
+    await wsB?.close();
+    await a.shutdown();
+    await b.shutdown();
+  }
+});
