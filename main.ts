@@ -17,7 +17,19 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const server = await startServer(config);
+  let server;
+  try {
+    server = await startServer(config);
+  } catch (err) {
+    // A port in use, an unreadable certificate…: one line naming the cause, not a stack trace.
+    const why = err instanceof Error ? err.message : String(err);
+    if (err instanceof ConfigError) {
+      console.error(`voiceblender: configuration error: ${why}`);
+      return 2;
+    }
+    console.error(`voiceblender: cannot start: ${why}`);
+    return 1;
+  }
   console.log(
     `voiceblender ${config.instanceId} listening on ${server.url} (REST /v1, VSI /v1/vsi, /metrics)`,
   );

@@ -50,6 +50,8 @@ export interface RunningServer {
   readonly port: number;
   /** The bound SIP UDP/TCP port (`SIP_PORT`, or the ephemeral one for `SIP_PORT=0`). */
   readonly sipPort: number;
+  /** The bound SIP TLS port when `SIP_TLS_PORT` is set (0 there picks an ephemeral one). */
+  readonly sipTlsPort: number | undefined;
   readonly ctx: OpContext;
   readonly vsi: VsiHub;
   readonly webhooks: WebhookDispatcher;
@@ -160,7 +162,16 @@ export async function startServer(
   const abort = new AbortController();
   const handler = (req: Request, info: Deno.ServeHandlerInfo) =>
     app.fetch(req, { remoteAddr: info.remoteAddr as Deno.NetAddr });
-  const server = serveOn(config, handler, abort.signal);
+  let server: Deno.HttpServer;
+  try {
+    server = serveOn(config, handler, abort.signal);
+  } catch (err) {
+    // HTTP_ADDR could not be bound: release what is already open before reporting it.
+    await sip.close();
+    rtp.dispose();
+    await media.close();
+    throw err;
+  }
   const addr = server.addr as Deno.NetAddr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   const connectHost = addr.hostname === "0.0.0.0"
@@ -201,6 +212,7 @@ export async function startServer(
     hostname: addr.hostname,
     port: addr.port,
     sipPort: sip.port,
+    sipTlsPort: sip.tlsPort,
     ctx,
     vsi,
     webhooks: dispatcher,

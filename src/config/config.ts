@@ -201,12 +201,17 @@ export function loadConfig(env: EnvSnapshot, options: LoadConfigOptions = {}): C
   const sipListenIpv6 = r.ip("SIP_LISTEN_IPV6", sipBindIpv6, 6);
   // 0 asks for an ephemeral port (tests); the SIP stack reports the one it bound.
   const sipPort = r.int("SIP_PORT", 5060, 0, 65535);
-  const sipTlsPort = r.get("SIP_TLS_PORT") === undefined ? undefined : r.port("SIP_TLS_PORT", 0);
+  // As for SIP_PORT, 0 asks for an ephemeral port.
+  const sipTlsPort = r.get("SIP_TLS_PORT") === undefined
+    ? undefined
+    : r.int("SIP_TLS_PORT", 0, 0, 65535);
   const sipTlsCert = r.text("SIP_TLS_CERT");
   const sipTlsKey = r.text("SIP_TLS_KEY");
   if (sipTlsPort !== undefined && (sipTlsCert === "" || sipTlsKey === "")) {
     throw new ConfigError("SIP_TLS_PORT is set but SIP_TLS_CERT and SIP_TLS_KEY are required");
   }
+  // Extra CAs (PEM) trusted on outbound TLS dials; a peer's self-signed certificate may be pinned.
+  const sipTlsCaFile = r.text("SIP_TLS_CA_FILE");
   const sipDebug = r.bool("SIP_DEBUG", false);
   // Empty means "use the advertised IP"; the SIP layer applies that fallback.
   const sipDomain = r.get("SIP_DOMAIN") ?? "";
@@ -334,6 +339,7 @@ export function loadConfig(env: EnvSnapshot, options: LoadConfigOptions = {}): C
     sipListenIpv6,
     sipPort,
     sipTlsPort,
+    sipTlsCaFile,
     sipTlsCert,
     sipTlsKey,
     sipDebug,

@@ -34,6 +34,8 @@ export interface Config {
   readonly sipTlsPort?: number;
   readonly sipTlsCert: string;
   readonly sipTlsKey: string;
+  /** `SIP_TLS_CA_FILE`: PEM bundle of extra CAs for outbound TLS ("" = system roots only). */
+  readonly sipTlsCaFile: string;
   readonly sipDebug: boolean;
   readonly sipDomain: string;
   readonly sipHost: string;

@@ -42,6 +42,8 @@ export interface SipMediaSettings {
   readonly sdpAddress: string;
   /** `SIP_JITTER_BUFFER_MS` / `SIP_JITTER_BUFFER_MAX_MS`. */
   readonly jitter: { readonly targetMs: number; readonly maxMs: number };
+  /** IPv6 media (`SIP_BIND_IPV6`), used when the peer's address is IPv6; absent: v4 only. */
+  readonly v6?: { readonly bindHost: string; readonly sdpAddress: string };
 }
 
 /** What an outbound dial needs. */
@@ -106,6 +108,8 @@ export class SipLeg extends BaseLeg {
   onEarlyMedia: ((leg: SipLeg) => void) | undefined;
   readonly #rtp: RtpEndpoints;
   readonly #media: SipMediaSettings;
+  /** The address family of this call's media: v6 when the peer is reached over IPv6. */
+  #addr: { readonly bindHost: string; readonly sdpAddress: string };
   #mediaOpen = false;
   #ending = false;
   #answering = false;
@@ -131,6 +135,13 @@ export class SipLeg extends BaseLeg {
     super(init, deps);
     this.#rtp = rtp;
     this.#media = media;
+    this.#addr = media;
+  }
+
+  /** Media over IPv6 when `host` is an IPv6 literal and IPv6 is configured (RFC 4566 §5.7). */
+  #useFamilyOf(host: string): void {
+    const v6 = host.replace(/^\[|\]$/g, "").includes(":");
+    this.#addr = v6 && this.#media.v6 ? this.#media.v6 : this.#media;
   }
 
   /** The media endpoint id (the leg id) once the RTP session is open. */
@@ -211,15 +222,24 @@ export class SipLeg extends BaseLeg {
     const call = this.#incoming;
     if (!call || this.#answering) throw new Error("Cannot answer: not an unanswered inbound call");
     this.#answering = true;
-    // After early media the 183's answer (codec and RTP session) is reused.
-    this.#prepared ??= this.#prepareAnswer(call, codec);
-    const answer = await this.#prepared;
+    let answer: Negotiated | undefined;
+    try {
+      // After early media the 183's answer (codec and RTP session) is reused.
+      this.#prepared ??= this.#prepareAnswer(call, codec);
+      answer = await this.#prepared;
+    } catch (err) {
+      // No media for the call (e.g. RTP ports exhausted): the caller gets a 500 at once.
+      this.#commandFailed("answer", err);
+      void this.hangup("server_error");
+      return;
+    }
     if (!answer) return;
     let session: DialogSession;
     try {
       session = await call.answer(answer.sdp);
     } catch (err) {
       this.deps.logger.warn("SIP answer failed", { leg_id: this.id, error: err });
+      this.#commandFailed("answer", err);
       void this.hangup("connect_failed");
       return;
     }
@@ -246,10 +266,7 @@ export class SipLeg extends BaseLeg {
       this.#prepared = this.#prepareAnswer(call, codec);
       answer = await this.#prepared;
     } catch (err) {
-      this.publish("leg.command_failed", {
-        command: "early_media",
-        error: err instanceof Error ? err.message : String(err),
-      });
+      this.#commandFailed("early_media", err);
       return;
     }
     // An answer requested meanwhile sends the 200 itself.
@@ -277,6 +294,8 @@ export class SipLeg extends BaseLeg {
       sessionVersion: 1,
     };
     const probe = this.#negotiate(call.offer ?? "", { ...base, port: 9 });
+    // Answer in the offer's address family: our c= must be reachable by the caller.
+    this.#useFamilyOf(probe.remote.address);
     const opened = await this.#openRtp(probe);
     if (!opened) return undefined;
     const answer = this.#negotiate(call.offer ?? "", {
@@ -296,8 +315,9 @@ export class SipLeg extends BaseLeg {
    * answer and reports `leg.connected`; a failure ends the leg with the INVITE's CDR reason.
    */
   async dial(ua: UserAgent, o: SipDialOptions): Promise<void> {
+    this.#useFamilyOf((o.outboundProxy ?? o.uri).host);
     const base = {
-      address: this.#media.sdpAddress,
+      address: this.#addr.sdpAddress,
       codecs: o.codecs,
       rtcpMux: false,
       sessionId: Date.now(),
@@ -450,10 +470,7 @@ export class SipLeg extends BaseLeg {
         this.#markResumed();
       }
     } catch (err) {
-      this.publish("leg.command_failed", {
-        command,
-        error: err instanceof Error ? err.message : String(err),
-      });
+      this.#commandFailed(command, err);
     } finally {
       this.#holdBusy = false;
     }
@@ -482,7 +499,7 @@ export class SipLeg extends BaseLeg {
     const local = parseSdp(localSdp);
     const result = answerOffer(offer.sdp, {
       allowed: [this.#codec],
-      address: this.#media.sdpAddress,
+      address: this.#addr.sdpAddress,
       port: this.#localPort,
       sessionId: local.origin.sessionId,
       sessionVersion: nextSessionVersion(local.origin.sessionVersion),
@@ -512,7 +529,7 @@ export class SipLeg extends BaseLeg {
       sessionVersion: number;
     },
   ): Negotiated {
-    const result = answerOffer(offer, { ...o, address: this.#media.sdpAddress });
+    const result = answerOffer(offer, { ...o, address: this.#addr.sdpAddress });
     // The offer was checked when the call arrived and the codec when the answer was requested.
     if (!result.ok) throw new Error(`Cannot answer: ${result.message}`);
     return result;
@@ -544,13 +561,21 @@ export class SipLeg extends BaseLeg {
     },
   ): Omit<RtpOpenOptions, "port"> {
     return {
-      bindHost: this.#media.bindHost,
+      bindHost: this.#addr.bindHost,
       rtcpMux: n.rtcpMux,
       codec: { name: n.codec.name, payloadType: n.codec.payloadType },
       telephoneEventPt: n.telephoneEventPt,
       remote: n.remote ? remoteOf(n as Negotiated) : undefined,
       jitter: this.#media.jitter,
     };
+  }
+
+  /** `leg.command_failed` for a 202 command whose work failed afterwards. */
+  #commandFailed(command: string, err: unknown): void {
+    this.publish("leg.command_failed", {
+      command,
+      error: err instanceof Error ? err.message : String(err),
+    });
   }
 
   #connected(session: DialogSession): void {

@@ -23,6 +23,9 @@ function mediaSettings(config: Config): SipMediaSettings {
     bindHost: config.sipBindIp,
     sdpAddress: config.sipExternalIp || config.sipBindIp,
     jitter: { targetMs: config.sipJitterBufferMs, maxMs: config.sipJitterBufferMaxMs },
+    v6: config.sipBindIpv6
+      ? { bindHost: config.sipBindIpv6, sdpAddress: config.sipBindIpv6 }
+      : undefined,
   };
 }
 

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Config } from "../config/types.ts";
+import { ConfigError } from "../config/config.ts";
 import type { Logger } from "../log/logger.ts";
 import { type SipTimers, TransactionLayer } from "./transaction/mod.ts";
 import { sipDebugHook, TransportLayer } from "./transport/mod.ts";
@@ -38,6 +39,7 @@ export class SipStack {
     options: SipStackOptions = {},
   ): Promise<SipStack> {
     const log = logger.child({ component: "sip" });
+    const tlsCaCerts = config.sipTlsCaFile ? [await readCa(config.sipTlsCaFile)] : undefined;
     const transport = await TransportLayer.listen({
       listenIp: config.sipListenIp,
       listenIpv6: config.sipListenIpv6,
@@ -45,6 +47,7 @@ export class SipStack {
       tlsPort: config.sipTlsPort,
       tlsCertFile: config.sipTlsCert || undefined,
       tlsKeyFile: config.sipTlsKey || undefined,
+      tlsCaCerts,
       wire: config.sipDebug ? sipDebugHook(log) : undefined,
       log,
     });
@@ -70,6 +73,11 @@ export class SipStack {
     return udp?.local.port ?? 0;
   }
 
+  /** The bound TLS port (undefined without `SIP_TLS_PORT`). */
+  get tlsPort(): number | undefined {
+    return this.transport.transports.find((t) => t.protocol === "tls")?.local.port;
+  }
+
   /** Stops the UA, the transaction layer and the sockets, in that order; idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
@@ -78,5 +86,15 @@ export class SipStack {
       await this.transport.close();
     })();
     return this.#closing;
+  }
+}
+
+/** Reads `SIP_TLS_CA_FILE`; an unreadable file is a configuration error naming it. */
+async function readCa(path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new ConfigError(`cannot read SIP_TLS_CA_FILE ${JSON.stringify(path)}: ${why}`);
   }
 }

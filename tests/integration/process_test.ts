@@ -168,6 +168,30 @@ const BAD_CONFIGS: readonly { env: Record<string, string>; message: string }[] =
   },
 ];
 
+Deno.test("main.ts exits 2 naming SIP_TLS_CA_FILE when it cannot be read", async () => {
+  await using srv = await spawnServer({ SIP_TLS_CA_FILE: "./certs/missing-ca.pem" });
+  const status = await within(30_000, "exit", srv.status());
+  assert.equal(status.code, 2, `stderr:\n${srv.stderr.text}`);
+  assert.match(
+    srv.stderr.text,
+    /^voiceblender: configuration error: cannot read SIP_TLS_CA_FILE "\.\/certs\/missing-ca\.pem": .+\n$/,
+  );
+});
+
+Deno.test("main.ts exits 1 with one line when HTTP_ADDR is taken", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    await using srv = await spawnServer({
+      HTTP_ADDR: `127.0.0.1:${(taken.addr as Deno.NetAddr).port}`,
+    });
+    const status = await within(30_000, "exit", srv.status());
+    assert.equal(status.code, 1, `stderr:\n${srv.stderr.text}`);
+    assert.match(srv.stderr.text, /^voiceblender: cannot start: .*[Aa]ddr.* in use.*\n$/);
+  } finally {
+    taken.close();
+  }
+});
+
 for (const { env, message } of BAD_CONFIGS) {
   const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`).join(" ");
   Deno.test(`main.ts exits 2 with a configuration error for ${vars}`, async () => {

@@ -108,3 +108,34 @@ Deno.test("DTMF sent on the callee's leg arrives on the caller's leg", async () 
     assert.ok(got.every((e) => e.leg_id === out));
   });
 });
+
+Deno.test("an answer that cannot get RTP ports reports leg.command_failed and rejects the call with 500", async () => {
+  const a = await server();
+  // One RTP port pair: the first call takes it, the second cannot be given media.
+  const b = await server({ RTP_PORT_MIN: "39990", RTP_PORT_MAX: "39991" });
+  const recA = recordEvents(a);
+  const recB = recordEvents(b);
+  try {
+    const { out } = await connect(a, b, recA, recB, { codecs: ["PCMU"] });
+    const second = await dial(a, b);
+    await waitFor(
+      () => recB.events.filter((e) => e.type === "leg.ringing").length >= 2,
+      10_000,
+      "second call rings",
+    );
+    const inb2 = recB.events.filter((e) => e.type === "leg.ringing")[1].envelope.leg_id as string;
+    const r = await call(b.url, "POST", `/v1/legs/${inb2}/answer`);
+    assert.equal(r.status, 202, "the answer is accepted; its failure comes as an event");
+    const failed = await waitEvent(recB, "leg.command_failed", inb2);
+    assert.equal(failed.command, "answer");
+    assert.match(failed.error, /RTP port/);
+    assert.equal((await waitEvent(recB, "leg.disconnected", inb2)).cdr.reason, "server_error");
+    assert.equal((await waitEvent(recA, "leg.disconnected", second)).cdr.reason, "sip_500");
+    assert.equal(find(recA, "leg.disconnected", out), undefined, "the first call is untouched");
+  } finally {
+    recA.stop();
+    recB.stop();
+    await a.shutdown();
+    await b.shutdown();
+  }
+});

@@ -17,6 +17,7 @@ const DEFAULTS: Omit<Config, "instanceId" | "mediaWorkers"> = {
   sipTlsPort: undefined,
   sipTlsCert: "",
   sipTlsKey: "",
+  sipTlsCaFile: "",
   sipDebug: false,
   sipDomain: "",
   sipHost: "voiceblender",
@@ -163,6 +164,17 @@ const GOOD: [string, Env, Partial<Config>][] = [
     sipTlsPort: 5061,
     sipTlsCert: "/certs/fullchain.pem",
     sipTlsKey: "/certs/privkey.pem",
+  }],
+  ["SIP TLS on an ephemeral port with a pinned CA for outbound dials", {
+    SIP_TLS_PORT: "0",
+    SIP_TLS_CERT: "/certs/fullchain.pem",
+    SIP_TLS_KEY: "/certs/privkey.pem",
+    SIP_TLS_CA_FILE: "/certs/peer.pem",
+  }, {
+    sipTlsPort: 0,
+    sipTlsCert: "/certs/fullchain.pem",
+    sipTlsKey: "/certs/privkey.pem",
+    sipTlsCaFile: "/certs/peer.pem",
   }],
   ["SIP_CODECS normalized, AMR meaning AMR-NB, repeats and unknowns dropped", {
     SIP_CODECS: " OPUS, g722 ,amr, pcmu, ilbc, PCMU, amr-wb, Amr-Nb",
@@ -333,7 +345,7 @@ const BAD: [Env, string][] = [
   [{ SIP_PORT: "-1" }, 'invalid SIP_PORT: "-1" (must be an integer 0-65535)'],
   [{ SIP_PORT: "65536" }, 'invalid SIP_PORT: "65536" (must be an integer 0-65535)'],
   [{ SIP_PORT: "0x13c4" }, 'invalid SIP_PORT: "0x13c4" (must be an integer 0-65535)'],
-  [{ SIP_TLS_PORT: "5061.5" }, 'invalid SIP_TLS_PORT: "5061.5" (must be an integer 1-65535)'],
+  [{ SIP_TLS_PORT: "5061.5" }, 'invalid SIP_TLS_PORT: "5061.5" (must be an integer 0-65535)'],
   [{ SIP_TLS_PORT: "5061" }, "SIP_TLS_PORT is set but SIP_TLS_CERT and SIP_TLS_KEY are required"],
   [
     { SIP_TLS_PORT: "5061", SIP_TLS_CERT: "/c.pem" },
