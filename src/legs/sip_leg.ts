@@ -6,16 +6,15 @@
 import { BaseLeg, type BaseLegInit, type LegDeps } from "./base_leg.ts";
 import type { CallQuality, LegView } from "./leg.ts";
 import type { RtpEndpoints, RtpOpened } from "../media_plane/rtp_endpoints.ts";
-import type { RtpRemote } from "../media/rtp_options.ts";
-import type { RtpOpenOptions } from "../media/protocol.ts";
+import { type SessionPlan, SipLegMedia, type SipMediaSettings } from "./sip_leg_media.ts";
+import { endReason, REJECT_STATUS } from "./sip_leg_reasons.ts";
+export type { SipMediaSettings } from "./sip_leg_media.ts";
 import {
-  answerOffer,
   type AudioCodecName,
   buildOffer,
   holdOffer,
   type LocalOffer,
   type Negotiated,
-  nextSessionVersion,
   offeredCodecs,
   parseAnswer,
   parseSdp,
@@ -23,7 +22,6 @@ import {
 } from "../sdp/mod.ts";
 import {
   CallFailedError,
-  type DialogEnd,
   type DialogSession,
   type IncomingCall,
   type OfferReply,
@@ -33,18 +31,6 @@ import {
 } from "../sip/dialog/mod.ts";
 import type { NameAddr, SipUri } from "../sip/message/mod.ts";
 import type { DigestCredentials } from "../sip/auth/digest.ts";
-
-/** The media settings a SIP leg takes from the configuration. */
-export interface SipMediaSettings {
-  /** Address the RTP socket binds (`SIP_BIND_IP`). */
-  readonly bindHost: string;
-  /** Address written in our SDP (`SIP_EXTERNAL_IP`, else the bind address). */
-  readonly sdpAddress: string;
-  /** `SIP_JITTER_BUFFER_MS` / `SIP_JITTER_BUFFER_MAX_MS`. */
-  readonly jitter: { readonly targetMs: number; readonly maxMs: number };
-  /** IPv6 media (`SIP_BIND_IPV6`), used when the peer's address is IPv6; absent: v4 only. */
-  readonly v6?: { readonly bindHost: string; readonly sdpAddress: string };
-}
 
 /** What an outbound dial needs. */
 export interface SipDialOptions {
@@ -63,36 +49,10 @@ export interface SipDialOptions {
   readonly auth?: DigestCredentials;
 }
 
-/** CDR reason → final response for an unanswered inbound call (compat §1 "SIP inbound"). */
-const REJECT_STATUS: Readonly<Record<string, number>> = {
-  busy: 486,
-  declined: 603,
-  rejected: 603,
-  unavailable: 480,
-  not_found: 404,
-  forbidden: 403,
-  server_error: 500,
-};
-
 /** How long teardown waits for the worker's final RTP statistics. */
 const RTP_CLOSE_WAIT_MS = 1000;
 /** How long teardown waits for the BYE transaction before the leg is reported gone. */
 const BYE_WAIT_MS = 2000;
-
-/** Session end → CDR reason; undefined when we ended it ourselves. */
-function endReason(end: DialogEnd): string | undefined {
-  switch (end.reason) {
-    case "remote_bye":
-    case "request_failed":
-      return "remote_bye";
-    case "session_expired":
-      return "session_expired";
-    case "ack_timeout":
-      return "connect_failed";
-    default:
-      return undefined;
-  }
-}
 
 function delay(ms: number): { promise: Promise<void>; cancel: () => void } {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -106,25 +66,16 @@ export class SipLeg extends BaseLeg {
   onConnected: ((leg: SipLeg) => void) | undefined;
   /** Called when an outbound call gets early media (joins `room_id` ahead of the answer). */
   onEarlyMedia: ((leg: SipLeg) => void) | undefined;
-  readonly #rtp: RtpEndpoints;
-  readonly #media: SipMediaSettings;
-  /** The address family of this call's media: v6 when the peer is reached over IPv6. */
-  #addr: { readonly bindHost: string; readonly sdpAddress: string };
-  #mediaOpen = false;
+  readonly #m: SipLegMedia;
   #ending = false;
   #answering = false;
   #incoming: IncomingCall | undefined;
   #allowed: readonly AudioCodecName[] = [];
   #outgoing: OutgoingCall | undefined;
   #session: DialogSession | undefined;
-  #quality: CallQuality | undefined;
-  #rtpClosed: PromiseWithResolvers<void> | undefined;
   #ringTimer: ReturnType<typeof setTimeout> | undefined;
   #maxTimer: ReturnType<typeof setTimeout> | undefined;
   #ringTimedOut = false;
-  /** The negotiated codec and our RTP port (answers to the peer's re-offers reuse them). */
-  #codec: AudioCodecName | undefined;
-  #localPort = 0;
   /** Who put the call on hold, while it is held. */
   #heldBy: "local" | "remote" | undefined;
   #holdBusy = false;
@@ -133,20 +84,12 @@ export class SipLeg extends BaseLeg {
 
   constructor(init: BaseLegInit, deps: LegDeps, rtp: RtpEndpoints, media: SipMediaSettings) {
     super(init, deps);
-    this.#rtp = rtp;
-    this.#media = media;
-    this.#addr = media;
-  }
-
-  /** Media over IPv6 when `host` is an IPv6 literal and IPv6 is configured (RFC 4566 §5.7). */
-  #useFamilyOf(host: string): void {
-    const v6 = host.replace(/^\[|\]$/g, "").includes(":");
-    this.#addr = v6 && this.#media.v6 ? this.#media.v6 : this.#media;
+    this.#m = new SipLegMedia(this.id, rtp, media);
   }
 
   /** The media endpoint id (the leg id) once the RTP session is open. */
   get mediaEndpoint(): string | undefined {
-    return this.#mediaOpen ? this.id : undefined;
+    return this.#m.isOpen ? this.id : undefined;
   }
 
   /** Whether `answer()` was called (a second answer is a conflict). */
@@ -170,13 +113,13 @@ export class SipLeg extends BaseLeg {
 
   /** Whether the leg has an RTP session that can carry RFC 4733 digits. */
   get canSendDtmf(): boolean {
-    return this.#mediaOpen && !this.#ending;
+    return this.#m.isOpen && !this.#ending;
   }
 
   /** Queues RFC 4733 digits; a failure the worker reports becomes `leg.command_failed`. */
   sendDtmf(digits: string): void {
     if (!this.canSendDtmf) throw new Error("leg has no RTP session");
-    this.#rtp.sendDtmf(this.id, digits, (message) => {
+    this.#m.sendDtmf(digits, (message) => {
       this.publish("leg.command_failed", { command: "dtmf", error: message });
     });
   }
@@ -185,8 +128,7 @@ export class SipLeg extends BaseLeg {
 
   /** The worker closed the RTP session; `quality` is null when nothing arrived. */
   rtpClosed(quality: CallQuality | null): void {
-    if (quality) this.#quality = quality;
-    this.#rtpClosed?.resolve();
+    this.#m.closedByWorker(quality);
   }
 
   /** No RTP for the configured time (RTP_TIMEOUT). */
@@ -293,18 +235,17 @@ export class SipLeg extends BaseLeg {
       sessionId: Date.now(),
       sessionVersion: 1,
     };
-    const probe = this.#negotiate(call.offer ?? "", { ...base, port: 9 });
+    const probe = this.#m.answer(call.offer ?? "", { ...base, port: 9 });
     // Answer in the offer's address family: our c= must be reachable by the caller.
-    this.#useFamilyOf(probe.remote.address);
+    this.#m.useFamilyOf(probe.remote.address);
     const opened = await this.#openRtp(probe);
     if (!opened) return undefined;
-    const answer = this.#negotiate(call.offer ?? "", {
+    const answer = this.#m.answer(call.offer ?? "", {
       ...base,
       preferred: probe.codec.name,
       port: opened.localPort,
     });
-    this.#codec = answer.codec.name;
-    this.#localPort = opened.localPort;
+    this.#m.codec = answer.codec.name;
     return answer;
   }
 
@@ -315,9 +256,9 @@ export class SipLeg extends BaseLeg {
    * answer and reports `leg.connected`; a failure ends the leg with the INVITE's CDR reason.
    */
   async dial(ua: UserAgent, o: SipDialOptions): Promise<void> {
-    this.#useFamilyOf((o.outboundProxy ?? o.uri).host);
+    this.#m.useFamilyOf((o.outboundProxy ?? o.uri).host);
     const base = {
-      address: this.#addr.sdpAddress,
+      address: this.#m.sdpAddress,
       codecs: o.codecs,
       rtcpMux: false,
       sessionId: Date.now(),
@@ -339,7 +280,6 @@ export class SipLeg extends BaseLeg {
       return undefined;
     });
     if (!opened) return;
-    this.#localPort = opened.localPort;
     const offer = buildOffer({ ...base, port: opened.localPort });
     let call: OutgoingCall;
     try {
@@ -389,7 +329,7 @@ export class SipLeg extends BaseLeg {
       });
       return;
     }
-    this.#rtp.updateRemote(this.id, remoteOf(answer));
+    this.#m.pointAt(answer);
     if (this.state !== "ringing") return;
     this.setState("early_media");
     this.publish("leg.early_media", { leg_type: this.type });
@@ -419,22 +359,15 @@ export class SipLeg extends BaseLeg {
       void this.hangup("not_acceptable");
       return;
     }
-    this.#codec = answer.codec.name;
-    this.#rtp.updateRemote(this.id, remoteOf(answer));
+    this.#m.codec = answer.codec.name;
+    this.#m.pointAt(answer);
     this.#connected(session);
   }
 
   /** Restarts the RTP session with the answer's codec; false when that failed. */
   async #reopenRtp(answer: Negotiated, roomId: string | undefined): Promise<boolean> {
-    if (this.#ending || !this.#mediaOpen) return false;
-    try {
-      await this.#rtp.reopen(this.id, this.#sessionOptions(answer), { roomId });
-      return !this.#ending;
-    } catch (err) {
-      this.#mediaOpen = false;
-      this.deps.logger.warn("SIP RTP reopen failed", { leg_id: this.id, error: err });
-      return false;
-    }
+    if (this.#ending) return false;
+    return await this.#m.restart(answer, roomId) && !this.#ending;
   }
 
   // ---- hold ----
@@ -463,10 +396,10 @@ export class SipLeg extends BaseLeg {
       await session.reinvite(offer.sdp);
       if (this.#ending) return;
       if (hold) {
-        this.#rtp.setDirection(this.id, "sendonly");
+        this.#m.setDirection("sendonly");
         this.#markHeld("local");
       } else {
-        this.#rtp.setDirection(this.id, "sendrecv");
+        this.#m.setDirection("sendrecv");
         this.#markResumed();
       }
     } catch (err) {
@@ -495,20 +428,13 @@ export class SipLeg extends BaseLeg {
   /** The peer's re-INVITE/UPDATE offer: answer with our codec and apply its direction. */
   #onOffer(offer: RemoteOffer): OfferReply {
     const localSdp = this.#session?.localSdp;
-    if (localSdp === undefined || this.#codec === undefined) return { status: 488 };
-    const local = parseSdp(localSdp);
-    const result = answerOffer(offer.sdp, {
-      allowed: [this.#codec],
-      address: this.#addr.sdpAddress,
-      port: this.#localPort,
-      sessionId: local.origin.sessionId,
-      sessionVersion: nextSessionVersion(local.origin.sessionVersion),
-      direction: this.#heldBy === "local" ? "sendonly" : "sendrecv",
-      rtcpMux: local.media.some((m) => m.media === "audio" && m.port !== 0 && m.rtcpMux === true),
-    });
+    if (localSdp === undefined || this.#m.codec === undefined) return { status: 488 };
+    const result = this.#m.answerReoffer(
+      offer.sdp,
+      localSdp,
+      this.#heldBy === "local" ? "sendonly" : "sendrecv",
+    );
     if (!result.ok) return { status: result.sipStatus ?? 488 };
-    this.#rtp.updateRemote(this.id, remoteOf(result));
-    this.#rtp.setDirection(this.id, result.direction);
     if (result.remoteHold) {
       if (this.#heldBy !== "local") this.#markHeld("remote");
     } else if (this.#heldBy === "remote") {
@@ -519,55 +445,15 @@ export class SipLeg extends BaseLeg {
 
   // ---- shared ----
 
-  #negotiate(
-    offer: string,
-    o: {
-      allowed: readonly AudioCodecName[];
-      preferred?: AudioCodecName;
-      port: number;
-      sessionId: number;
-      sessionVersion: number;
-    },
-  ): Negotiated {
-    const result = answerOffer(offer, { ...o, address: this.#addr.sdpAddress });
-    // The offer was checked when the call arrived and the codec when the answer was requested.
-    if (!result.ok) throw new Error(`Cannot answer: ${result.message}`);
-    return result;
-  }
-
   /** Opens the RTP session; undefined (and closed again) when the leg ended meanwhile. */
-  async #openRtp(
-    n: Pick<Negotiated, "rtcpMux" | "telephoneEventPt"> & {
-      codec: { name: string; payloadType: number };
-      remote?: Negotiated["remote"];
-    },
-    roomId?: string,
-  ): Promise<RtpOpened | undefined> {
+  async #openRtp(plan: SessionPlan, roomId?: string): Promise<RtpOpened | undefined> {
     if (this.#ending) return undefined;
-    const opened = await this.#rtp.open(this.id, this.#sessionOptions(n), { roomId });
-    this.#rtpClosed = Promise.withResolvers<void>();
-    this.#mediaOpen = true;
+    const opened = await this.#m.start(plan, roomId);
     if (this.#ending) {
-      this.#closeRtp();
+      void this.#m.stop();
       return undefined;
     }
     return opened;
-  }
-
-  #sessionOptions(
-    n: Pick<Negotiated, "rtcpMux" | "telephoneEventPt"> & {
-      codec: { name: string; payloadType: number };
-      remote?: Negotiated["remote"];
-    },
-  ): Omit<RtpOpenOptions, "port"> {
-    return {
-      bindHost: this.#addr.bindHost,
-      rtcpMux: n.rtcpMux,
-      codec: { name: n.codec.name, payloadType: n.codec.payloadType },
-      telephoneEventPt: n.telephoneEventPt,
-      remote: n.remote ? remoteOf(n as Negotiated) : undefined,
-      jitter: this.#media.jitter,
-    };
   }
 
   /** `leg.command_failed` for a 202 command whose work failed afterwards. */
@@ -591,12 +477,6 @@ export class SipLeg extends BaseLeg {
     this.onConnected?.(this);
   }
 
-  #closeRtp(): void {
-    if (!this.#mediaOpen) return;
-    this.#mediaOpen = false;
-    this.#rtp.close(this.id);
-  }
-
   protected override async terminate(reason: string): Promise<void> {
     this.#ending = true;
     clearTimeout(this.#ringTimer);
@@ -610,9 +490,9 @@ export class SipLeg extends BaseLeg {
       // An unanswered inbound call gets a final response (480 when no reason maps).
       this.#incoming.reject(REJECT_STATUS[reason] ?? 480);
     }
-    const hadMedia = this.#mediaOpen;
-    this.#closeRtp();
-    if (hadMedia && this.#rtpClosed) waits.push(this.#rtpClosed.promise);
+    const closed = this.#m.stop();
+    const hadMedia = closed !== undefined;
+    if (closed) waits.push(closed);
     if (waits.length === 0) return;
     // The CDR waits for the RTP statistics and the BYE's reply, each within a bound.
     const timeout = delay(hadMedia && !this.#session ? RTP_CLOSE_WAIT_MS : BYE_WAIT_MS);
@@ -624,13 +504,6 @@ export class SipLeg extends BaseLeg {
   }
 
   protected override quality(): CallQuality | undefined {
-    return this.#quality;
+    return this.#m.quality;
   }
-}
-
-/** The RTP address from a negotiation. */
-function remoteOf(n: Negotiated): RtpRemote {
-  return n.rtcpMux
-    ? { host: n.remote.address, port: n.remote.port }
-    : { host: n.remote.address, port: n.remote.port, rtcpPort: n.remote.rtcpPort };
 }
