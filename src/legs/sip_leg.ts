@@ -67,6 +67,8 @@ export class SipLeg extends BaseLeg {
   /** Called when an outbound call gets early media (joins `room_id` ahead of the answer). */
   onEarlyMedia: ((leg: SipLeg) => void) | undefined;
   readonly #m: SipLegMedia;
+  readonly #heldLimitMs: number;
+  #heldTimer: ReturnType<typeof setTimeout> | undefined;
   #ending = false;
   #answering = false;
   #incoming: IncomingCall | undefined;
@@ -85,6 +87,7 @@ export class SipLeg extends BaseLeg {
   constructor(init: BaseLegInit, deps: LegDeps, rtp: RtpEndpoints, media: SipMediaSettings) {
     super(init, deps);
     this.#m = new SipLegMedia(this.id, rtp, media);
+    this.#heldLimitMs = media.heldLimitMs;
   }
 
   /** The media endpoint id (the leg id) once the RTP session is open. */
@@ -411,6 +414,9 @@ export class SipLeg extends BaseLeg {
 
   #markHeld(by: "local" | "remote"): void {
     const was = this.held;
+    if (!was) {
+      this.#heldTimer = setTimeout(() => void this.hangup("rtp_timeout"), this.#heldLimitMs);
+    }
     this.#heldBy = by;
     this.held = true;
     this.setState("held");
@@ -419,6 +425,7 @@ export class SipLeg extends BaseLeg {
 
   #markResumed(): void {
     const was = this.held;
+    clearTimeout(this.#heldTimer);
     this.#heldBy = undefined;
     this.held = false;
     this.setState("connected");
@@ -481,6 +488,7 @@ export class SipLeg extends BaseLeg {
     this.#ending = true;
     clearTimeout(this.#ringTimer);
     clearTimeout(this.#maxTimer);
+    clearTimeout(this.#heldTimer);
     const waits: Promise<unknown>[] = [];
     if (this.#session) {
       waits.push(this.#session.bye());

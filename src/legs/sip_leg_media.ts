@@ -26,7 +26,15 @@ export interface SipMediaSettings {
   readonly jitter: { readonly targetMs: number; readonly maxMs: number };
   /** IPv6 media (`SIP_BIND_IPV6`), used when the peer's address is IPv6; absent: v4 only. */
   readonly v6?: { readonly bindHost: string; readonly sdpAddress: string };
+  /**
+   * The RTP timeout is paused while a call is held; after this long on hold the call ends with
+   * `rtp_timeout` anyway (compat-notes §1 "Hold/unhold": 2 h).
+   */
+  readonly heldLimitMs: number;
 }
+
+/** How long a call may stay on hold (compat-notes §1 "Hold/unhold"). */
+export const HELD_LIMIT_MS = 2 * 60 * 60 * 1000;
 
 /** What a session is opened with: a negotiation, or our own offer's first codec. */
 export type SessionPlan = Pick<Negotiated, "rtcpMux" | "telephoneEventPt"> & {

@@ -8,6 +8,7 @@ import type { Config } from "../config/types.ts";
 import { BadRequest, Conflict, NotFound } from "../errors.ts";
 import type { WebhookTarget } from "../events/event.ts";
 import { SipLeg, type SipMediaSettings } from "../legs/sip_leg.ts";
+import { HELD_LIMIT_MS } from "../legs/sip_leg_media.ts";
 import { joinRoom } from "../rooms/membership.ts";
 import { answerOffer, type AudioCodecName, audioCodecName, offeredCodecs } from "../sdp/mod.ts";
 import type { IncomingCall } from "../sip/dialog/mod.ts";
@@ -18,11 +19,12 @@ import { defineOperation, type OpContext, type OpResult } from "./operation.ts";
 import { LegIdParam } from "./schemas.ts";
 
 /** The media settings of every SIP leg. */
-function mediaSettings(config: Config): SipMediaSettings {
+function mediaSettings(config: Config, heldLimitMs?: number): SipMediaSettings {
   return {
     bindHost: config.sipBindIp,
     sdpAddress: config.sipExternalIp || config.sipBindIp,
     jitter: { targetMs: config.sipJitterBufferMs, maxMs: config.sipJitterBufferMaxMs },
+    heldLimitMs: heldLimitMs ?? HELD_LIMIT_MS,
     v6: config.sipBindIpv6
       ? { bindHost: config.sipBindIpv6, sdpAddress: config.sipBindIpv6 }
       : undefined,
@@ -86,7 +88,7 @@ function receiveInvite(ctx: OpContext, call: IncomingCall): void {
     { type: "sip_inbound", state: "ringing", appId: find("x-app-id"), webhook, headers },
     legDeps(ctx),
     ctx.rtp,
-    mediaSettings(ctx.config),
+    mediaSettings(ctx.config, ctx.sip.heldLimitMs),
   );
   leg.attachIncoming(call, allowed);
   ctx.legs.add(leg);
@@ -219,7 +221,7 @@ export function createSipLeg(ctx: OpContext, input: SipCreateInput): OpResult {
     },
     legDeps(ctx),
     ctx.rtp,
-    mediaSettings(ctx.config),
+    mediaSettings(ctx.config, ctx.sip.heldLimitMs),
   );
   if (input.accept_dtmf !== undefined) leg.acceptDtmf = input.accept_dtmf;
   // compat §1: the leg joins room_id on early media or on connect, whichever comes first.

@@ -16,6 +16,8 @@ import { UserAgent } from "./dialog/mod.ts";
 export interface SipStackOptions {
   /** T1/T2/T4 (default RFC 3261's); every transaction timer derives from them. */
   readonly timers?: SipTimers;
+  /** How long a SIP call may stay on hold (default 2 h; tests shrink it). */
+  readonly heldLimitMs?: number;
 }
 
 /** Transport + transaction layer + user agent, started from the configuration. */
@@ -24,9 +26,17 @@ export class SipStack {
   readonly ua: UserAgent;
   readonly transport: TransportLayer;
   readonly transactions: TransactionLayer;
+  /** A shorter hold limit for SIP legs (tests); undefined: the 2 h default. */
+  readonly heldLimitMs: number | undefined;
   #closing: Promise<void> | undefined;
 
-  private constructor(transport: TransportLayer, transactions: TransactionLayer, ua: UserAgent) {
+  private constructor(
+    transport: TransportLayer,
+    transactions: TransactionLayer,
+    ua: UserAgent,
+    heldLimitMs: number | undefined,
+  ) {
+    this.heldLimitMs = heldLimitMs;
     this.transport = transport;
     this.transactions = transactions;
     this.ua = ua;
@@ -64,7 +74,7 @@ export class SipStack {
       product: "VoiceBlender",
       log,
     });
-    return new SipStack(transport, transactions, ua);
+    return new SipStack(transport, transactions, ua, options.heldLimitMs);
   }
 
   /** The bound UDP port (the configured one, or the ephemeral one for `SIP_PORT=0`). */

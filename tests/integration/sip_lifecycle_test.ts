@@ -139,3 +139,25 @@ Deno.test("an answer that cannot get RTP ports reports leg.command_failed and re
     await b.shutdown();
   }
 });
+
+Deno.test("a call left on hold past the hold limit ends with rtp_timeout", async () => {
+  const a = await server({}, { sip: { heldLimitMs: 1500 } });
+  const b = await server();
+  const recA = recordEvents(a);
+  const recB = recordEvents(b);
+  try {
+    const { out, inb } = await connect(a, b, recA, recB, { codecs: ["PCMU"] });
+    assert.equal((await call(a.url, "POST", `/v1/legs/${out}/hold`)).status, 202);
+    await waitEvent(recA, "leg.hold", out);
+    const heldAt = performance.now();
+    const end = await waitEvent(recA, "leg.disconnected", out, 10_000);
+    assert.equal(end.cdr.reason, "rtp_timeout");
+    assert.ok(performance.now() - heldAt >= 1200, "not before the limit");
+    assert.equal((await waitEvent(recB, "leg.disconnected", inb)).cdr.reason, "remote_bye");
+  } finally {
+    recA.stop();
+    recB.stop();
+    await a.shutdown();
+    await b.shutdown();
+  }
+});
