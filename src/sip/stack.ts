@@ -9,7 +9,7 @@ import type { Config } from "../config/types.ts";
 import { ConfigError } from "../config/config.ts";
 import type { Logger } from "../log/logger.ts";
 import { type SipTimers, TransactionLayer } from "./transaction/mod.ts";
-import { sipDebugHook, TransportLayer } from "./transport/mod.ts";
+import { type HostPort, sipDebugHook, TransportLayer } from "./transport/mod.ts";
 import { UserAgent } from "./dialog/mod.ts";
 
 /** Knobs for tests: shrunk RFC 3261 timers. */
@@ -68,10 +68,12 @@ export class SipStack {
     });
     const ua = new UserAgent({
       transactions,
-      localFor: (to) => transport.localFor(to),
-      externalHost: config.sipExternalIp || undefined,
+      localFor: (to) => advertised(config, transport.localFor(to)),
+      // Contact of responses too (they use the receiving socket's address).
+      externalHost: config.sipDomain || config.sipExternalIp || undefined,
       contactUser: config.sipHost || undefined,
-      product: "VoiceBlender",
+      // SIP_HOST names us in User-Agent (and Server) headers.
+      product: config.sipHost || "voiceblender",
       log,
     });
     return new SipStack(transport, transactions, ua, options.heldLimitMs);
@@ -107,4 +109,18 @@ async function readCa(path: string): Promise<string> {
     const why = err instanceof Error ? err.message : String(err);
     throw new ConfigError(`cannot read SIP_TLS_CA_FILE ${JSON.stringify(path)}: ${why}`);
   }
+}
+
+/**
+ * The address we put in Via sent-by and Contact for a local socket address: `SIP_DOMAIN` when set
+ * (it names us in From, Contact and Via), else `SIP_EXTERNAL_IP` for IPv4 sockets (NAT; there is
+ * no IPv6 equivalent), else the socket's own address. The port stays the socket's.
+ */
+function advertised(config: Config, local: HostPort | undefined): HostPort | undefined {
+  if (!local) return undefined;
+  if (config.sipDomain) return { host: config.sipDomain, port: local.port };
+  if (config.sipExternalIp && !local.host.includes(":")) {
+    return { host: config.sipExternalIp, port: local.port };
+  }
+  return local;
 }

@@ -198,3 +198,36 @@ Deno.test("bad SIP dial fields are refused with 400 naming the field and create 
     await a.shutdown();
   }
 });
+
+Deno.test("SIP_DOMAIN, SIP_EXTERNAL_IP and SIP_HOST are what the INVITE advertises", async () => {
+  const a = await server({
+    SIP_DOMAIN: "vb.example.test",
+    SIP_EXTERNAL_IP: "198.51.100.7",
+    SIP_HOST: "vb-node-1",
+  });
+  const rec = recordEvents(a);
+  const peer = new RawPeer();
+  try {
+    const created = await call(a.url, "POST", "/v1/legs", {
+      type: "sip",
+      to: `sip:bob@127.0.0.1:${peer.port}`,
+      codecs: ["PCMU"],
+    });
+    assert.equal(created.status, 201, created.text);
+    const { msg, from } = await peer.next((m) => m.start.startsWith("INVITE "));
+    assert.match(h(msg, "via"), /^SIP\/2\.0\/UDP vb\.example\.test:\d+;/);
+    assert.match(h(msg, "contact"), /^<sip:vb-node-1@vb\.example\.test:\d+>$/);
+    assert.match(h(msg, "from"), /^<sip:vb-node-1@vb\.example\.test>;tag=/);
+    assert.equal(h(msg, "user-agent"), "vb-node-1");
+    assert.match(msg.raw, /\r\nc=IN IP4 198\.51\.100\.7\r\n/, "SDP advertises SIP_EXTERNAL_IP");
+    await peer.reply(msg, from, "603 Decline");
+    assert.equal(
+      (await waitEvent(rec, "leg.disconnected", created.json.id)).cdr.reason,
+      "declined",
+    );
+  } finally {
+    rec.stop();
+    peer.close();
+    await a.shutdown();
+  }
+});
