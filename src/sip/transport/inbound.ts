@@ -7,6 +7,7 @@
 import type { Logger } from "../../log/logger.ts";
 import {
   buildErrorResponse,
+  generateTag,
   isKeepAlive,
   type ParseError,
   parseMessage,
@@ -125,10 +126,10 @@ export class InboundPipeline {
    * A message that did not parse: answered when the parse result says a response can be formed
    * (RFC 3261 §8.2.6, §18.3; never for responses or ACK), dropped otherwise. The answer goes back
    * to the packet's source on the same connection — for a request this broken, the only address
-   * known to be real.
+   * known to be real. A readable To without a tag gets one (§8.2.6.2: every response but a 100).
    */
   reject(error: ParseError, connection: Connection): void {
-    const response = buildErrorResponse(error);
+    const response = buildErrorResponse(error, { toTag: generateTag() });
     if (!response) {
       this.#drop(error.message, connection);
       return;

@@ -17,7 +17,6 @@ import {
   type Destination,
   type HostPort,
   isReliable,
-  transportFromToken,
 } from "./types.ts";
 
 /**
@@ -55,7 +54,10 @@ export interface ResponseRouteOptions {
 
 /**
  * RFC 3261 §18.2.2 with RFC 3581 §4: the route for responses to a request whose (stamped) top
- * Via is `via`, received from `source` on `connection`.
+ * Via is `via`, received from `source` on `connection`. The transport is the one the request
+ * arrived on: a Via whose sent-protocol names another (a TCP Via in a UDP datagram, a UDP Via on
+ * a TCP connection) is not followed, since §18.2.2 assumes the two agree and only the arrival
+ * path is known to reach the client.
  *
  * - reliable: the request's connection; if closed, `received` (else sent-by host) at the sent-by
  *   port or the transport default;
@@ -70,7 +72,7 @@ export function responseRoute(
   connection: Connection,
   options: ResponseRouteOptions = {},
 ): ResponseRoute {
-  const transport = transportFromToken(via.transport) ?? source.transport;
+  const transport = source.transport;
   if (options.useSourceSocket) {
     return { connection, destination: { ...source, transport: source.transport } };
   }

@@ -18,6 +18,8 @@ import type { PooledConnection } from "./connection_pool.ts";
 
 const PONG = new Uint8Array([13, 10]);
 const READ_BUFFER_BYTES = 16 * 1024;
+/** How long answers still queued may take to leave once the peer's stream has ended. */
+const FLUSH_WAIT_MS = 1000;
 
 /** Options for a `StreamConnection`. */
 export interface StreamConnectionOptions {
@@ -119,6 +121,10 @@ export class StreamConnection implements Connection, PooledConnection {
   async #readLoop(): Promise<void> {
     const buf = new Uint8Array(READ_BUFFER_BYTES);
     const pipeline = this.#opts.pipeline;
+    // Whether answers already queued should still go out before the socket closes: yes when the
+    // peer stopped sending (EOF, a half-close) or framing was lost after earlier messages of the
+    // same read; no after `close()` or a failed read.
+    let flush = false;
     try {
       while (!this.#closed) {
         let n: number | null;
@@ -128,14 +134,21 @@ export class StreamConnection implements Connection, PooledConnection {
           if (!this.#closed) this.#opts.log?.debug("SIP stream read failed", { error: err });
           break;
         }
-        if (n === null) break;
+        if (n === null) {
+          flush = true;
+          break;
+        }
         this.lastActivity = performance.now();
         // The framer copies what it keeps, so the read buffer is reused for the next read.
         const chunk = buf.subarray(0, n);
         if (this.#opts.wire) pipeline.wireIn(chunk.slice(), this);
-        if (!this.#handle(chunk)) break;
+        if (!this.#handle(chunk)) {
+          flush = true;
+          break;
+        }
       }
     } finally {
+      if (flush && !this.#closed) await this.#flush();
       this.#closed = true;
       try {
         this.#conn.close();
@@ -145,6 +158,19 @@ export class StreamConnection implements Connection, PooledConnection {
       await this.#writes;
       this.#opts.onClose?.(this);
     }
+  }
+
+  /**
+   * Waits (at most `FLUSH_WAIT_MS`) for the queued writes: answers to the messages that came in
+   * before the stream ended. Bounded, as a peer that never reads would otherwise hold us open.
+   */
+  async #flush(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const cap = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, FLUSH_WAIT_MS);
+    });
+    await Promise.race([this.#writes, cap]);
+    clearTimeout(timer);
   }
 
   /** Feeds one chunk to the framer; false when framing is lost and the connection must close. */

@@ -109,3 +109,21 @@ Deno.test("InboundPipeline keeps delivering to other handlers after one throws",
   assert.equal(got.length, 2);
   assert.equal(later.length, 1);
 });
+
+Deno.test("InboundPipeline gives the 400 to a malformed request a To tag of its own (RFC 3261 §8.2.6.2)", async () => {
+  const { pipeline, conn, sent } = setup();
+  pipeline.receiveDatagram(crlf(OPTIONS.replace("Max-Forwards: 70", "Max-Forwards: many")), conn);
+  const tagged = OPTIONS.replace("To: <sip:bob@example.com>", "To: <sip:bob@example.com>;tag=b1")
+    .replace("Max-Forwards: 70", "Max-Forwards: many");
+  pipeline.receiveDatagram(crlf(tagged), conn);
+  await Promise.resolve();
+  assert.equal(sent.length, 2);
+  const [fresh, kept] = sent.map((b) => {
+    const r = parseMessage(b);
+    assert.ok(r.ok && r.message.kind === "response");
+    return r.message as SipResponse;
+  });
+  assert.equal(fresh.status, 400);
+  assert.match(fresh.toTag ?? "", /^[A-Za-z0-9]+$/, "a tag was added");
+  assert.equal(kept.toTag, "b1", "a request's own To tag is kept");
+});

@@ -90,3 +90,22 @@ Deno.test("responseRoute() follows RFC 3261 §18.2.2 and RFC 3581 §4", () => {
   // SIP_USE_SOURCE_SOCKET: the packet's source, whatever Via says
   assert.deepEqual(r("SIP/2.0/UDP 10.0.0.9:5070;branch=z9hG4bK1", udpConn, true).destination, SRC);
 });
+
+Deno.test("responseRoute() answers on the transport the request arrived on, whatever its Via claims", () => {
+  // A UDP Via on a TCP connection: the connection, not a UDP datagram to sent-by.
+  const overTcp = responseRoute(
+    stampVia(via("SIP/2.0/UDP 10.0.0.9:5070;branch=z9hG4bK1"), SRC),
+    { ...SRC, transport: "tcp" },
+    tcpConn,
+  );
+  assert.equal(overTcp.connection, tcpConn);
+  assert.deepEqual(overTcp.destination, { host: "198.51.100.7", port: 5070, transport: "tcp" });
+  // A TCP Via in a UDP datagram: a datagram back, never a new TCP connection.
+  const overUdp = responseRoute(
+    stampVia(via("SIP/2.0/TCP 10.0.0.9;branch=z9hG4bK1"), SRC),
+    SRC,
+    udpConn,
+  );
+  assert.equal(overUdp.connection, udpConn);
+  assert.deepEqual(overUdp.destination, { host: "198.51.100.7", port: 5060, transport: "udp" });
+});

@@ -256,3 +256,50 @@ Deno.test("TCP transport close() closes every connection and is idempotent", asy
     for (const c of clients) c.close();
   }
 });
+
+Deno.test("TCP transport still sends the answers to messages read before framing was lost", async () => {
+  const sip = TcpTransport.listen({ hostname: "127.0.0.1", port: 0 });
+  const client = await Deno.connect({ hostname: "127.0.0.1", port: sip.local.port });
+  try {
+    echo200(sip);
+    const good = options("SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKfl1", "first-1");
+    const noLength = options("SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKfl2", "second-1")
+      .replace("Content-Length: 0\n", "");
+    // One write: the good message and the unframeable one arrive in the same read.
+    await client.write(wire(good + noLength));
+    let text = "";
+    const buf = new Uint8Array(4096);
+    await within(
+      (async () => {
+        for (let n = await client.read(buf); n !== null; n = await client.read(buf)) {
+          text += str(buf.subarray(0, n));
+        }
+      })(),
+      3000,
+      "answer, then close",
+    );
+    assert.match(text, /^SIP\/2.0 200 OK/);
+    assert.match(text, /Call-ID: first-1/);
+    assert.doesNotMatch(text, /second-1/);
+    await until(() => sip.connectionCount === 0, 3000, "connection forgotten");
+  } finally {
+    client.close();
+    await sip.close();
+  }
+});
+
+Deno.test("TCP transport answers a request whose sender half-closed the connection", async () => {
+  const sip = TcpTransport.listen({ hostname: "127.0.0.1", port: 0 });
+  const client = await Deno.connect({ hostname: "127.0.0.1", port: sip.local.port });
+  try {
+    echo200(sip);
+    await client.write(wire(options("SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKhc1", "half-1")));
+    await client.closeWrite();
+    const answer = await readUntil(client, "\r\n\r\n");
+    assert.match(answer, /^SIP\/2.0 200 OK/);
+    assert.match(answer, /Call-ID: half-1/);
+  } finally {
+    client.close();
+    await sip.close();
+  }
+});
