@@ -99,7 +99,10 @@ function receiveInvite(ctx: OpContext, call: IncomingCall): void {
     to: userOf(request.to.uri),
     sip_headers: Object.keys(headers).length > 0 ? headers : undefined,
     offered_codecs: offeredCodecs(call.offer ?? ""),
-    source_address: `${source.host}:${source.port}`,
+    // RFC 3986 host:port: an IPv6 address in brackets.
+    source_address: source.host.includes(":")
+      ? `[${source.host.replace(/^\[|\]$/g, "")}]:${source.port}`
+      : `${source.host}:${source.port}`,
   });
   if (ctx.config.sipAutoRinging) call.ring();
 }

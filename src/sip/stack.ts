@@ -87,7 +87,8 @@ export class SipStack {
 
   /** The bound TLS port (undefined without `SIP_TLS_PORT`). */
   get tlsPort(): number | undefined {
-    return this.transport.transports.find((t) => t.protocol === "tls")?.local.port;
+    const tls = this.transport.transports.find((t) => t.protocol === "tls" && t.listening);
+    return tls?.local.port;
   }
 
   /** Stops the UA, the transaction layer and the sockets, in that order; idempotent. */
@@ -114,13 +115,18 @@ async function readCa(path: string): Promise<string> {
 /**
  * The address we put in Via sent-by and Contact for a local socket address: `SIP_DOMAIN` when set
  * (it names us in From, Contact and Via), else `SIP_EXTERNAL_IP` for IPv4 sockets (NAT; there is
- * no IPv6 equivalent), else the socket's own address. The port stays the socket's.
+ * no IPv6 equivalent), else the socket's own address — or, for a wildcard listener (`0.0.0.0`,
+ * `::`), the advertised `SIP_BIND_IP` / `SIP_BIND_IPV6`. The port stays the socket's.
  */
 function advertised(config: Config, local: HostPort | undefined): HostPort | undefined {
   if (!local) return undefined;
+  const v6 = local.host.includes(":");
   if (config.sipDomain) return { host: config.sipDomain, port: local.port };
-  if (config.sipExternalIp && !local.host.includes(":")) {
-    return { host: config.sipExternalIp, port: local.port };
+  if (config.sipExternalIp && !v6) return { host: config.sipExternalIp, port: local.port };
+  const host = local.host.replace(/^\[|\]$/g, "");
+  if (host === "0.0.0.0" || host === "::") {
+    const bind = v6 ? config.sipBindIpv6 : config.sipBindIp;
+    if (bind && bind !== "0.0.0.0" && bind !== "::") return { host: bind, port: local.port };
   }
   return local;
 }

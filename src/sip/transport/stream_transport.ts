@@ -35,6 +35,8 @@ export interface StreamTransportOptions {
   readonly hostname?: string;
   /** Port to listen on (0: ephemeral). Omit for a client-only transport. */
   readonly port?: number;
+  /** A client-only transport's port for Via sent-by (default 0). */
+  readonly advertisedPort?: number;
   /** `SIP_DEBUG` hook. */
   readonly wire?: WireHook;
   readonly log?: Logger;
@@ -50,8 +52,13 @@ export interface StreamTransportOptions {
 /** A stream SIP transport; implements `SipTransport`. */
 export class StreamTransport implements SipTransport {
   readonly protocol: "tcp" | "tls";
-  /** The listening address (port 0 and the wildcard for a client-only transport). */
+  /**
+   * The listening address; for a client-only transport, the address and port its Via names
+   * (`advertisedPort`, default 0).
+   */
   readonly local: HostPort;
+  /** Whether it accepts connections (false: client-only). */
+  readonly listening: boolean;
   readonly #listener: Deno.Listener | undefined;
   readonly #dial: StreamDialer;
   readonly #opts: StreamTransportOptions;
@@ -73,9 +80,10 @@ export class StreamTransport implements SipTransport {
     this.#dial = dial;
     this.#opts = options;
     const addr = listener?.addr as Deno.NetAddr | undefined;
+    this.listening = listener !== undefined;
     this.local = addr
       ? { host: addr.hostname, port: addr.port }
-      : { host: options.hostname ?? "0.0.0.0", port: 0 };
+      : { host: options.hostname ?? "0.0.0.0", port: options.advertisedPort ?? 0 };
     this.#pool = new ConnectionPool(options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
     this.#pipeline = new InboundPipeline({
       transport: protocol,

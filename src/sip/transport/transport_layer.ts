@@ -88,20 +88,24 @@ export class TransportLayer implements SipTransport {
       const ips = [options.listenIp, options.listenIpv6 ?? ""].filter((ip, i, all) =>
         ip !== "" && all.indexOf(ip) === i
       );
+      // With port 0 the first address's pick is reused for the others, so `SIP_PORT=0` still
+      // means one port number for IPv4 and IPv6 (the port a test reads is valid for both).
+      let port = options.port;
       for (const ip of ips) {
         const hostname = bareHost(ip);
         // RFC 3261 §18.2.1: listen for TCP on the same address and port as UDP. With port 0 the
         // kernel picks the UDP port, and that number may already be taken for TCP (an ephemeral
         // client connection): then try another pick.
         for (let attempt = 1;; attempt++) {
-          const udp = UdpTransport.listen({ hostname, port: options.port, ...common });
+          const udp = UdpTransport.listen({ hostname, port, ...common });
           try {
             const tcp = TcpTransport.listen({ hostname, port: udp.local.port, ...common });
             opened.push(udp, tcp);
+            port = udp.local.port;
             break;
           } catch (err) {
             await udp.close();
-            if (options.port !== 0 || !(err instanceof Deno.errors.AddrInUse) || attempt >= 20) {
+            if (port !== 0 || !(err instanceof Deno.errors.AddrInUse) || attempt >= 20) {
               throw err;
             }
           }
@@ -118,8 +122,14 @@ export class TransportLayer implements SipTransport {
         }
       }
       if (options.tlsPort === undefined) {
-        // Outbound TLS (e.g. to a trunk) works without a TLS listener.
-        opened.push(TlsTransport.listen({ caCerts: options.tlsCaCerts, ...common }));
+        // Outbound TLS (e.g. to a trunk) works without a TLS listener. Its Via sent-by names our
+        // first address and SIP port (RFC 3261 §18.1.1: responses come back on the connection).
+        opened.push(TlsTransport.listen({
+          caCerts: options.tlsCaCerts,
+          ...common,
+          hostname: ips[0] ? bareHost(ips[0]) : undefined,
+          advertisedPort: port,
+        }));
       }
     } catch (err) {
       await Promise.all(opened.map((t) => t.close()));

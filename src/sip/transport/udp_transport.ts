@@ -59,6 +59,8 @@ class UdpPath implements Connection {
 export class UdpTransport implements SipTransport {
   /** The bound address (with the real port when 0 was asked for). */
   readonly local: HostPort;
+  /** A UDP socket always receives. */
+  readonly listening = true;
   readonly #socket: Deno.DatagramConn;
   readonly #pipeline: InboundPipeline;
   readonly #wire?: WireHook;

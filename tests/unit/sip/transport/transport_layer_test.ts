@@ -9,7 +9,8 @@ Deno.test("TransportLayer.listen() opens UDP and TCP on one port and a client-on
     assert.deepEqual(protocols, ["udp", "tcp", "tls"]);
     const [udp, tcp, tls] = layer.transports;
     assert.equal(udp.local.port, tcp.local.port, "RFC 3261 §18.2.1: TCP on the UDP port");
-    assert.equal(tls.local.port, 0, "no TLS listener without SIP_TLS_PORT");
+    assert.equal(tls.listening, false, "no TLS listener without SIP_TLS_PORT");
+    assert.deepEqual(tls.local, udp.local, "its Via names our SIP address and port");
     assert.equal(layer.pick({ host: "127.0.0.1", port: 5060, transport: "tcp" }), tcp);
     assert.deepEqual(
       layer.localFor({ host: "192.0.2.1", port: 5060, transport: "udp" }),
