@@ -478,7 +478,9 @@ export class SipLeg extends BaseLeg {
       const reason = endReason(end);
       if (reason) void this.hangup(reason);
     });
-    if (this.#ending || session.state === "terminated") return;
+    // A BYE that overtook a lost ACK still ends an answered call: it is reported connected
+    // first, then `ended` above hangs it up as remote_bye.
+    if (this.#ending) return;
     this.setState("connected");
     this.publish("leg.connected", { leg_type: this.type });
     this.onConnected?.(this);

@@ -1,6 +1,7 @@
 /** Room membership and leg flag operations (add/move/remove, mute, deaf). */
 import { z } from "@hono/zod-openapi";
 import { BadRequest } from "../errors.ts";
+import { SipLeg } from "../legs/sip_leg.ts";
 import { BaseLeg } from "../legs/base_leg.ts";
 import { joinRoom, leaveRoom, syncFlags } from "../rooms/membership.ts";
 import { defineOperation } from "./operation.ts";
@@ -25,10 +26,18 @@ export const addLegToRoom = defineOperation({
   }),
   body: AddLegBody,
   bodyRequired: true,
-  run(ctx, input) {
+  async run(ctx, input) {
     // compat §1: an unknown or unconnected leg is 400 here, not 404.
     const leg = ctx.legs.get(input.leg_id);
     if (!(leg instanceof BaseLeg)) throw new BadRequest("leg not found");
+    // compat §1 "Rooms": adding a ringing SIP inbound leg answers it first (the reply waits for
+    // the ACK; a failed answer leaves the leg unconnected, which is the 400 below).
+    if (
+      leg instanceof SipLeg && leg.type === "sip_inbound" && leg.state === "ringing" &&
+      !leg.answering
+    ) {
+      await leg.answer();
+    }
     const room = ctx.rooms.get(input.room_id) ??
       ctx.rooms.create({
         id: input.room_id,

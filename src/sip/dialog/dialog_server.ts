@@ -75,7 +75,8 @@ export class DialogServer {
 
   /**
    * Our 2xx to INVITE `cseq` went out along `route`: re-send it at T1, 2·T1 … T2 until the ACK
-   * (§13.3.1.4). Resolves with the ACK; rejects after 64·T1 or when the dialog ends first.
+   * (§13.3.1.4). Resolves with the ACK (or the peer's BYE that overtook it); rejects after 64·T1
+   * or when the dialog ends otherwise first.
    */
   expectAck(cseq: number, response: SipResponse, route: ResponseRoute): Promise<SipRequest> {
     const invite: PeerInvite = this.#invite?.cseq === cseq ? this.#invite : { cseq };
@@ -179,6 +180,20 @@ export class DialogServer {
     }));
     if (answer) this.#hooks.exchanged(answer.sdp, offer);
     this.#hooks.restartTimer(plan);
+  }
+
+  /**
+   * A BYE arrived while our 2xx still waits for its ACK: the ACK was lost or overtaken, and the
+   * peer evidently has the 2xx (it sends BYE in the dialog it confirmed, RFC 3261 §15). Stop
+   * re-sending and settle the wait as answered, so the caller's normal hangup does not look
+   * like a failed answer.
+   */
+  byeBeforeAck(bye: SipRequest): void {
+    const invite = this.#invite;
+    if (!invite?.retransmitter?.active) return;
+    invite.retransmitter.acked();
+    this.#invite = undefined;
+    invite.waiter?.resolve(bye);
   }
 
   /** The dialog ended: stop re-sending and fail any wait for an ACK. */

@@ -93,8 +93,9 @@ export class IncomingCall implements DialogUsage {
 
   /**
    * Sends 200 OK with the SDP answer, Contact, Record-Route copied (§12.1.1) and the negotiated
-   * session timer (RFC 4028 §9). Resolves with the session once the ACK arrives; rejects with
-   * `CallFailedError` when it never does (the session then sends BYE after 64·T1) or when the
+   * session timer (RFC 4028 §9). Resolves with the session once the ACK arrives (or a BYE that
+   * overtook a lost ACK: the session is then already ended with `remote_bye`); rejects with
+   * `CallFailedError` when neither does (the session then sends BYE after 64·T1) or when the
    * call was already decided.
    */
   answer(sdp: string, options: IncomingResponseOptions = {}): Promise<DialogSession> {

@@ -220,8 +220,9 @@ export class DialogSession implements DialogUsage {
 
   /**
    * Internal: our 2xx to INVITE `cseq` was sent along `route`; re-send it until the ACK arrives
-   * (RFC 3261 §13.3.1.4). Resolves with the ACK; rejects when 64·T1 pass (a BYE is then sent)
-   * or the session ends first.
+   * (RFC 3261 §13.3.1.4). Resolves with the ACK, or with the peer's BYE when that overtakes a
+   * lost ACK (the call was answered); rejects when 64·T1 pass (a BYE is then sent) or the
+   * session ends otherwise first.
    */
   expectAck(cseq: number, response: SipResponse, route: ResponseRoute): Promise<SipRequest> {
     return this.#server.expectAck(cseq, response, route);
@@ -236,6 +237,7 @@ export class DialogSession implements DialogUsage {
     switch (request.method) {
       case "BYE":
         this.#respond(tx, request, 200);
+        this.#server.byeBeforeAck(request);
         return this.#finish({ reason: "remote_bye", request });
       case "INVITE":
         return void this.#server.reinvite(request, tx);

@@ -87,3 +87,29 @@ Deno.test("a BYE asked for before the ACK waits for it (RFC 3261 §15)", async (
   assert.equal((await bobSession.ended).reason, "local_bye");
   w.close();
 });
+
+Deno.test("a BYE that overtakes a lost ACK ends the answered call as remote_bye and stops the 2xx", async () => {
+  const w = wire();
+  // Alice's ACK is lost; she hangs up before Bob's first 2xx retransmission draws another.
+  w.alice.fake.drop = (r) => r.message?.kind === "request" && r.message.method === "ACK";
+  const call = w.alice.ua.invite({ ...CALL, sdp: sdp("alice") });
+  await settle();
+  const incoming = w.bob.calls[0];
+  const answered = incoming.answer(sdp("bob"));
+  await settle();
+  const aliceSession = await call.result;
+  await aliceSession.bye();
+  const bobSession = await answered;
+  assert.equal(bobSession, incoming.session, "the answer resolves with the session");
+  const end = await bobSession.ended;
+  assert.equal(end.reason, "remote_bye");
+  assert.equal(bobSession.state, "terminated");
+  assert.deepEqual(bobSession.runningTimers(), [], "no 2xx retransmission left running");
+  const sent = sentResponses(w.bob.fake, 200, "INVITE").length;
+  await advance(w.clock, 64 * T.t1);
+  assert.equal(sentResponses(w.bob.fake, 200, "INVITE").length, sent, "the 2xx is not re-sent");
+  assert.equal(sentRequests(w.bob.fake, "BYE").length, 0, "Bob sends no BYE of his own");
+  assert.deepEqual(sentResponses(w.bob.fake, 200, "BYE").length, 1);
+  assert.equal(w.bob.ua.dialogCount, 0);
+  w.close();
+});
