@@ -72,6 +72,7 @@ export class SipStack {
       // Contact of responses too (they use the receiving socket's address).
       externalHost: config.sipDomain || config.sipExternalIp || undefined,
       contactUser: config.sipHost || undefined,
+      useSourceSocket: config.sipUseSourceSocket,
       // SIP_HOST names us in User-Agent (and Server) headers.
       product: config.sipHost || "voiceblender",
       log,

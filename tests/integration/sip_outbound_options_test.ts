@@ -231,3 +231,61 @@ Deno.test("SIP_DOMAIN, SIP_EXTERNAL_IP and SIP_HOST are what the INVITE advertis
     await a.shutdown();
   }
 });
+
+/** A 200 OK with an SDP answer toward `sdpPort` and the given Contact. */
+function okWithSdp(contact: string, sdpPort: number): string[] {
+  const sdp = [
+    "v=0",
+    "o=- 1 1 IN IP4 127.0.0.1",
+    "s=-",
+    "c=IN IP4 127.0.0.1",
+    "t=0 0",
+    `m=audio ${sdpPort} RTP/AVP 0`,
+    "a=rtpmap:0 PCMU/8000",
+    "",
+  ].join("\r\n");
+  return [
+    `Contact: ${contact}`,
+    "Content-Type: application/sdp",
+    `Content-Length: ${sdp.length}`,
+    "",
+    sdp,
+  ];
+}
+
+Deno.test("SIP_USE_SOURCE_SOCKET sends the ACK and BYE to the peer's socket, not its Contact", async () => {
+  const a = await server({ SIP_USE_SOURCE_SOCKET: "true" });
+  const rec = recordEvents(a);
+  const peer = new RawPeer();
+  const rtp = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    const created = await call(a.url, "POST", "/v1/legs", {
+      type: "sip",
+      to: `sip:bob@127.0.0.1:${peer.port}`,
+      codecs: ["PCMU"],
+    });
+    const { msg, from } = await peer.next((m) => m.start.startsWith("INVITE "));
+    // The Contact names a loopback address where nothing listens (a NATed phone's private one).
+    await peer.reply(
+      msg,
+      from,
+      "200 OK",
+      okWithSdp("<sip:bob@127.0.0.77:9>", (rtp.addr as Deno.NetAddr).port),
+    );
+    const ack = await peer.next((m) => m.start.startsWith("ACK "));
+    assert.equal(ack.msg.start, "ACK sip:bob@127.0.0.77:9 SIP/2.0", "Request-URI is the Contact");
+    await waitEvent(rec, "leg.connected", created.json.id);
+    assert.equal((await call(a.url, "DELETE", `/v1/legs/${created.json.id}`)).status, 202);
+    const bye = await peer.next((m) => m.start.startsWith("BYE "));
+    await peer.reply(bye.msg, bye.from, "200 OK");
+    assert.equal(
+      (await waitEvent(rec, "leg.disconnected", created.json.id)).cdr.reason,
+      "api_hangup",
+    );
+  } finally {
+    rec.stop();
+    peer.close();
+    rtp.close();
+    await a.shutdown();
+  }
+});

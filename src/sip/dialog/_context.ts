@@ -35,6 +35,8 @@ export interface UaContext {
   readonly sessionTimer: SessionTimerSettings;
   /** Uniform in [0, 1): glare back-off (RFC 3261 §14.1); tests fix it. */
   readonly random: () => number;
+  /** In-dialog requests go to `DialogState.peerSocket` (SIP_USE_SOURCE_SOCKET). */
+  readonly useSourceSocket: boolean;
   readonly log?: Logger;
   /** Extra header fields on every request and response we originate (User-Agent, …). */
   readonly commonHeaders: readonly (readonly [string, string])[];

@@ -4,6 +4,7 @@
  * (§12.1.1 UAS, §12.1.2 UAC), how requests inside it are built (§12.2.1.1) and how received ones
  * are checked (§12.2.2).
  */
+import type { Destination } from "../transport/mod.ts";
 import {
   type Contact,
   MAX_CSEQ,
@@ -90,6 +91,12 @@ export class DialogState {
   /** The route set; fixed once the dialog is established (§12.2). */
   readonly routeSet: readonly NameAddr[];
   readonly outboundRoute?: NameAddr;
+  /**
+   * The peer's socket as we met it (its INVITE's source, or where our INVITE went). With
+   * `SIP_USE_SOURCE_SOCKET` in-dialog requests go there instead of to the Contact or route set:
+   * peers behind NAT often advertise addresses nobody can reach.
+   */
+  peerSocket: Destination | undefined;
   #localSeq: number | undefined;
   #remoteSeq: number | undefined;
   #remoteTarget: Uri;

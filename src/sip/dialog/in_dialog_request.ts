@@ -58,7 +58,7 @@ export async function sendInDialog(
   let authorization: Authorization | undefined;
   for (let attempt = 0;; attempt++) {
     const { request, nextHop } = dialog.buildRequest(method, { headers: ctx.commonHeaders });
-    const destination = await ctx.resolve(nextHop);
+    const destination = await nextHopOf(ctx, dialog, nextHop);
     const local = ctx.localFor(destination);
     addVia(request, destination, local);
     if (options.targetRefresh) {
@@ -120,10 +120,19 @@ export async function prepareAck(
     cseq: invite.cseq.seq,
     headers: ctx.commonHeaders,
   });
-  const destination = await ctx.resolve(nextHop);
+  const destination = await nextHopOf(ctx, dialog, nextHop);
   addVia(request, destination, ctx.localFor(destination));
   for (const name of ["Authorization", "Proxy-Authorization"]) {
     for (const v of invite.headers.getAll(name)) request.headers.append(name, v);
   }
   return { ack: request, destination };
+}
+
+/** Where an in-dialog request goes: the peer's socket with SIP_USE_SOURCE_SOCKET, else `nextHop`. */
+function nextHopOf(
+  ctx: UaContext,
+  dialog: DialogState,
+  nextHop: Parameters<UaContext["resolve"]>[0],
+): Promise<Destination> | Destination {
+  return ctx.useSourceSocket && dialog.peerSocket ? dialog.peerSocket : ctx.resolve(nextHop);
 }

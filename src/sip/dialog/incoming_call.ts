@@ -108,6 +108,7 @@ export class IncomingCall implements DialogUsage {
     if (plan) extra.push(...responseTimerHeaders(plan));
     const response = this.#response(200, sdp, options, extra);
     const dialog = DialogState.fromUas(this.request, this.localTag, this.#secure);
+    dialog.peerSocket = this.transaction.source;
     const session = new DialogSession(this.#ctx, {
       dialog,
       localSdp: sdp,

@@ -267,6 +267,7 @@ export class OutgoingCall {
         ? outboundProxyRoute(this.#options.outboundProxy)
         : undefined,
     });
+    dialog.peerSocket = this.#destination;
     const session = new DialogSession(this.#ctx, {
       dialog,
       localSdp: this.#options.sdp,

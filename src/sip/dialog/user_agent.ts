@@ -46,6 +46,11 @@ export interface UserAgentOptions {
   readonly externalHost?: string;
   /** User part of our Contact (e.g. `SIP_HOST`). */
   readonly contactUser?: string;
+  /**
+   * `SIP_USE_SOURCE_SOCKET`: in-dialog requests (ACK, BYE, re-INVITE, …) go to the peer's socket
+   * (where its INVITE came from, or where ours went) instead of its Contact / route set.
+   */
+  readonly useSourceSocket?: boolean;
   /** Next hop URI → address (RFC 3263); default: the URI taken literally. */
   readonly resolve?: Resolver;
   /** Timer source for the UA core's own timers (tests share the transaction layer's fake). */
@@ -98,6 +103,7 @@ export class UserAgent {
       resolve: options.resolve ?? literalResolver,
       sessionTimer: { ...DEFAULT_SESSION_TIMER, ...options.sessionTimer },
       random: options.random ?? Math.random,
+      useSourceSocket: options.useSourceSocket ?? false,
       log: options.log,
       commonHeaders: product ? [["User-Agent", product]] : [],
       localFor: (to) => {
