@@ -167,6 +167,7 @@ export class SipLeg extends BaseLeg {
     const call = this.#incoming;
     if (!call || this.#answering) throw new Error("Cannot answer: not an unanswered inbound call");
     this.#answering = true;
+    if (call.offer === undefined) return await this.#answerWithOffer(call);
     let answer: Negotiated | undefined;
     try {
       // After early media the 183's answer (codec and RTP session) is reused.
@@ -189,6 +190,37 @@ export class SipLeg extends BaseLeg {
       return;
     }
     this.#connected(session);
+  }
+
+  /**
+   * RFC 3261 §13.2.1 / RFC 3264 §5: the INVITE carried no offer, so our 200 carries one (every
+   * allowed codec) and the caller's ACK the answer; RTP restarts if it picked a later codec.
+   */
+  async #answerWithOffer(call: IncomingCall): Promise<void> {
+    this.#m.useFamilyOf(call.transaction.source.host);
+    let made: { offer: LocalOffer; first: AudioCodecName } | undefined;
+    try {
+      made = await this.#openForOffer(this.#allowed);
+    } catch (err) {
+      this.#commandFailed("answer", err);
+      void this.hangup("server_error");
+      return;
+    }
+    if (!made) return;
+    let session: DialogSession;
+    try {
+      session = await call.answer(made.offer.sdp);
+    } catch (err) {
+      this.#commandFailed("answer", err);
+      void this.hangup("connect_failed");
+      return;
+    }
+    await this.#accepted(session, made.offer, made.first, undefined);
+  }
+
+  /** Whether the INVITE carried an SDP offer (early media needs one). */
+  get hasOffer(): boolean {
+    return this.#incoming?.offer !== undefined;
   }
 
   /** Whether early media was requested on this inbound call. */
@@ -260,30 +292,13 @@ export class SipLeg extends BaseLeg {
    */
   async dial(ua: UserAgent, o: SipDialOptions): Promise<void> {
     this.#m.useFamilyOf((o.outboundProxy ?? o.uri).host);
-    const base = {
-      address: this.#m.sdpAddress,
-      codecs: o.codecs,
-      rtcpMux: false,
-      sessionId: Date.now(),
-      sessionVersion: 1,
-    };
-    // The payload types do not depend on the port: learn them, open RTP, then offer for real.
-    const probe = buildOffer({ ...base, port: 9 });
-    const first = probe.codecs[0];
-    const opened = await this.#openRtp(
-      {
-        codec: { name: first.name, payloadType: first.payloadType },
-        telephoneEventPt: probe.telephoneEvents.find((t) => t.clockRate === 8000)?.payloadType,
-        rtcpMux: false,
-      },
-      o.roomId,
-    ).catch((err) => {
+    const made = await this.#openForOffer(o.codecs, o.roomId).catch((err) => {
       this.deps.logger.warn("SIP dial: RTP open failed", { leg_id: this.id, error: err });
       void this.hangup("invite_failed");
       return undefined;
     });
-    if (!opened) return;
-    const offer = buildOffer({ ...base, port: opened.localPort });
+    if (!made) return;
+    const { offer, first } = made;
     let call: OutgoingCall;
     try {
       call = ua.invite({
@@ -293,7 +308,7 @@ export class SipLeg extends BaseLeg {
         headers: o.headers,
         outboundProxy: o.outboundProxy,
         auth: o.auth,
-        onEarlyMedia: (sdp) => this.#outboundEarlyMedia(offer, first.name, sdp),
+        onEarlyMedia: (sdp) => this.#outboundEarlyMedia(offer, first, sdp),
       });
     } catch (err) {
       this.deps.logger.warn("SIP dial failed", { leg_id: this.id, error: err });
@@ -318,7 +333,34 @@ export class SipLeg extends BaseLeg {
     }
     clearTimeout(this.#ringTimer);
     this.#outgoing = undefined;
-    await this.#accepted(session, offer, first.name, o.roomId);
+    await this.#accepted(session, offer, first, o.roomId);
+  }
+
+  /**
+   * Opens RTP with the first of `codecs` (to learn our port) and builds our SDP offer on it;
+   * undefined when the leg ended meanwhile. Throws when RTP cannot be opened.
+   */
+  async #openForOffer(
+    codecs: readonly AudioCodecName[],
+    roomId?: string,
+  ): Promise<{ offer: LocalOffer; first: AudioCodecName } | undefined> {
+    const base = {
+      address: this.#m.sdpAddress,
+      codecs,
+      rtcpMux: false,
+      sessionId: Date.now(),
+      sessionVersion: 1,
+    };
+    // The payload types do not depend on the port: learn them, open RTP, then offer for real.
+    const probe = buildOffer({ ...base, port: 9 });
+    const first = probe.codecs[0];
+    const opened = await this.#openRtp({
+      codec: { name: first.name, payloadType: first.payloadType },
+      telephoneEventPt: probe.telephoneEvents.find((t) => t.clockRate === 8000)?.payloadType,
+      rtcpMux: false,
+    }, roomId);
+    if (!opened) return undefined;
+    return { offer: buildOffer({ ...base, port: opened.localPort }), first: first.name };
   }
 
   /** A 183 with SDP: point RTP at it; the first one moves the leg to `early_media`. */

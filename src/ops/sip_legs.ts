@@ -61,17 +61,20 @@ export function attachSipInbound(ctx: OpContext): void {
 
 function receiveInvite(ctx: OpContext, call: IncomingCall): void {
   const allowed = enabledCodecs(ctx.config);
-  // The offer is checked now so a call we cannot take is refused before anyone sees it.
-  const probe = answerOffer(call.offer ?? "", {
-    allowed,
-    address: mediaSettings(ctx.config).sdpAddress,
-    port: 9,
-    sessionId: 1,
-    sessionVersion: 1,
-  });
-  if (!probe.ok) {
-    call.reject(probe.sipStatus ?? 488);
-    return;
+  // The offer is checked now so a call we cannot take is refused before anyone sees it. An
+  // INVITE without one (RFC 3264 §5 late offer) gets our offer in the 200 OK instead.
+  if (call.offer !== undefined) {
+    const probe = answerOffer(call.offer, {
+      allowed,
+      address: mediaSettings(ctx.config).sdpAddress,
+      port: 9,
+      sessionId: 1,
+      sessionVersion: 1,
+    });
+    if (!probe.ok) {
+      call.reject(probe.sipStatus ?? 488);
+      return;
+    }
   }
   const request = call.request;
   const headers: Record<string, string> = {};
@@ -98,7 +101,7 @@ function receiveInvite(ctx: OpContext, call: IncomingCall): void {
     from: userOf(request.from.uri),
     to: userOf(request.to.uri),
     sip_headers: Object.keys(headers).length > 0 ? headers : undefined,
-    offered_codecs: offeredCodecs(call.offer ?? ""),
+    offered_codecs: call.offer === undefined ? [] : offeredCodecs(call.offer),
     // RFC 3986 host:port: an IPv6 address in brackets.
     source_address: source.host.includes(":")
       ? `[${source.host.replace(/^\[|\]$/g, "")}]:${source.port}`
@@ -173,6 +176,11 @@ export const earlyMediaLeg = defineOperation({
   body: EarlyMediaBody,
   run(ctx, input): OpResult {
     const leg = inboundLeg(ctx, input.id);
+    if (!leg.hasOffer) {
+      // Early media answers the INVITE's offer; without one it would need reliable provisional
+      // responses (RFC 3262), which we do not offer.
+      throw new BadRequest("early media needs an SDP offer in the INVITE (this one had none)");
+    }
     if (leg.state !== "ringing" || leg.answering || leg.earlyMediaStarted) {
       const state = leg.answering ? "answering" : leg.earlyMediaStarted ? "early_media" : leg.state;
       throw new Conflict(`leg is not ringing (state ${state})`);
