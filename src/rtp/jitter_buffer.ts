@@ -12,7 +12,10 @@
  *   depth by itself. A talkspurt start (marker bit, RFC 3551 §4.1, or a timestamp
  *   jump) arriving at an empty buffer re-anchors playout and re-fills to target.
  * - `targetMs === 0` (passthrough, the upstream default): frames are emitted in
- *   arrival order, at most one per tick, with no reordering and no gaps.
+ *   arrival order, at most one per tick, with no reordering and no gaps. A frame
+ *   left over after every pop for a whole second (a standing queue: one late
+ *   packet followed by a double, or a sender clock slightly fast) is discarded, so
+ *   the added delay returns to under one frame instead of growing toward `maxMs`.
  *
  * In both modes at most `maxMs` of audio is held; beyond it the oldest frames are
  * dropped. A new SSRC resets the buffer. One packet is assumed to carry one
@@ -98,7 +101,12 @@ export interface JitterBufferStats {
   overflowDropped: number;
   oversize: number;
   resets: number;
+  /** Passthrough: standing-queue frames discarded to keep the delay under one frame. */
+  drained: number;
 }
+
+/** Passthrough: ticks over which the queue left after each pop is watched (1 s). */
+const DRAIN_WINDOW_TICKS = 50;
 
 /** Reorders RTP packets into a steady one-frame-per-tick stream (see module doc). */
 export class JitterBuffer {
@@ -117,6 +125,7 @@ export class JitterBuffer {
     overflowDropped: 0,
     oversize: 0,
     resets: 0,
+    drained: 0,
   };
   /** The frame returned by the last {@link pop} that answered {@link JB_FRAME}. */
   frame: JitterFrame;
@@ -134,6 +143,8 @@ export class JitterBuffer {
   #lastTick = Number.NaN;
   #lastExt = 0; // adaptive: ext seq and timestamp of the latest packet pushed
   #lastTs = 0;
+  #minLeft = Number.MAX_SAFE_INTEGER; // passthrough: fewest frames left after a pop this window
+  #windowTicks = 0;
 
   constructor(options: JitterBufferOptions) {
     const frameMs = options.frameMs ?? 20;
@@ -261,6 +272,23 @@ export class JitterBuffer {
     return true;
   }
 
+  /**
+   * Passthrough: after each tick's pop, notes how many frames are left; when frames were left
+   * after every pop of a whole window, the oldest one is discarded (it only adds delay).
+   */
+  #watchQueue(): void {
+    if (this.#count < this.#minLeft) this.#minLeft = this.#count;
+    if (++this.#windowTicks < DRAIN_WINDOW_TICKS) return;
+    if (this.#minLeft >= 1 && this.#count > 0) {
+      this.#slots[this.#cursor].used = false;
+      this.#cursor = (this.#cursor + 1) & this.#mask;
+      this.#count--;
+      this.stats.drained++;
+    }
+    this.#minLeft = Number.MAX_SAFE_INTEGER;
+    this.#windowTicks = 0;
+  }
+
   /** Restarts playout at extended sequence number `ext`, re-filling to target first. */
   #anchor(ext: number): void {
     this.#cursor = ext;
@@ -278,6 +306,7 @@ export class JitterBuffer {
     this.#lastTick = tick;
     if (this.#count === 0) {
       if (this.#playing) this.stats.underruns++;
+      if (this.targetFrames === 0) this.#watchQueue();
       return JB_NONE;
     }
     if (this.targetFrames === 0) {
@@ -287,6 +316,7 @@ export class JitterBuffer {
       this.#count--;
       this.frame = slot;
       this.stats.played++;
+      this.#watchQueue();
       return JB_FRAME;
     }
     if (!this.#playing) return JB_NONE;

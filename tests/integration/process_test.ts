@@ -5,6 +5,8 @@
  * that the scoped permissions are enough for the server to serve REST and /metrics.
  */
 import assert from "node:assert/strict";
+import { PcmClient, waitFor } from "../helpers/pcm_client.ts";
+import { toneRatio } from "../../src/media/goertzel.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const ROOT_DIR = decodeURIComponent(ROOT.pathname);
@@ -324,4 +326,29 @@ Deno.test("under the run task's permissions the server serves REST and GET /metr
   const status = await within(20_000, "exit after SIGTERM", srv.status());
   assert.equal(status.code, 0, `stderr:\n${srv.stderr.text}`);
   assert.doesNotMatch(srv.stderr.text, /NotCapable|PermissionDenied|Requires .* access/);
+});
+
+Deno.test("with the run task's permissions the media workers start and mix audio", async () => {
+  await using srv = await spawnServer({ MEDIA_WORKERS: "1" });
+  const base = await srv.listening();
+  const ws = (tone: number) =>
+    new PcmClient(
+      `${base.replace(/^http/, "ws")}/v1/legs/websocket?room_id=perm&sample_rate=16000`,
+      { rate: 16000, toneHz: tone },
+    );
+  const a = ws(700);
+  const b = ws(1300);
+  try {
+    await a.opened;
+    await b.opened;
+    a.startSending();
+    b.startSending();
+    // Frames come back only from a running media worker (a worker that cannot load its modules
+    // under the scoped --allow-read never ticks).
+    await waitFor(() => a.received.length >= 50 && b.received.length >= 50, 20_000, "mixed audio");
+    assert.ok(toneRatio(a.tail(400), 16000, 1300) > 0.3, "A hears B through the mixer");
+  } finally {
+    await a.close();
+    await b.close();
+  }
 });

@@ -225,3 +225,28 @@ Deno.test("JitterBuffer absorbs a delay spike without re-anchoring: the late bur
 function range(from: number, n: number): number[] {
   return Array.from({ length: n }, (_, i) => from + i);
 }
+
+Deno.test("JitterBuffer in passthrough drains a standing queue left by a late packet", () => {
+  const jb = new JitterBuffer({ targetMs: 0, maxMs: 300 });
+  // Seq 1 arrives a tick late together with seq 2; from then on one packet per tick: one frame
+  // would be left over after every pop for ever (20 ms more delay, growing with each late packet).
+  const arrivals: P[][] = [[{ seq: 0 }], [], [{ seq: 1 }, { seq: 2 }]];
+  for (let s = 3; s < 150; s++) arrivals.push([{ seq: s }]);
+  const out = run(jb, arrivals);
+  assert.equal(jb.stats.drained, 1, "one frame discarded after a second of standing queue");
+  assert.equal(jb.depth, 0, "the delay is back under one frame");
+  // Every frame but the drained one was played, in order.
+  const played = out.filter((x) => x !== "-").map(Number);
+  assert.equal(played.length, 149);
+  assert.deepEqual(played, [...played].sort((a, b) => a - b));
+});
+
+Deno.test("JitterBuffer in passthrough leaves a jittery but unqueued stream alone", () => {
+  const jb = new JitterBuffer({ targetMs: 0, maxMs: 300 });
+  // Pairs and gaps alternate (jitter of one frame), but the queue empties every other tick.
+  const arrivals: P[][] = [];
+  for (let s = 0; s < 200; s += 2) arrivals.push([{ seq: s }, { seq: s + 1 }], []);
+  run(jb, arrivals);
+  assert.equal(jb.stats.drained, 0);
+  assert.equal(jb.stats.played, 200);
+});
