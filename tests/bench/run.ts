@@ -2,7 +2,8 @@
  * `deno task bench`: runs the benchmarks under tests/bench and prints their tables. Medians of
  * three runs; numbers are reported, never asserted.
  *
- * Optional arguments scale the event benchmark: `--vsi-events=N --webhook-events=N --runs=N`.
+ * Optional arguments scale the event benchmark: `--vsi-events=N --webhook-events=N --runs=N`;
+ * `--skip-media` and `--skip-sip` leave those sections out.
  */
 import {
   DEFAULT_OPTIONS,
@@ -16,6 +17,7 @@ import {
   type MediaResult,
   runMediaScenario,
 } from "./media_bench.ts";
+import { formatSipReport, runSipBench } from "./sip_bench.ts";
 
 function parseArgs(args: readonly string[]): EventsBenchOptions {
   const o: Record<string, number> = { ...DEFAULT_OPTIONS };
@@ -27,7 +29,7 @@ function parseArgs(args: readonly string[]): EventsBenchOptions {
     "--runs": "runs",
   };
   for (const arg of args) {
-    if (arg === "--skip-media") continue;
+    if (arg === "--skip-media" || arg === "--skip-sip") continue;
     const [flag, value] = arg.split("=");
     const key = names[flag];
     const n = Number(value);
@@ -73,5 +75,16 @@ if (import.meta.main) {
     }
     console.log();
     console.log(formatMediaTable(media));
+  }
+
+  if (!Deno.args.includes("--skip-sip")) {
+    console.log(
+      "\nSIP: PCMU calls from a SIP load client process into the server running as its own " +
+        "process (2 media workers); the app (VSI + REST) in this process; CPU = whole server " +
+        "process from /proc/<pid>/stat",
+    );
+    const sip = await runSipBench((line) => console.log(line));
+    console.log();
+    console.log(formatSipReport(sip));
   }
 }
