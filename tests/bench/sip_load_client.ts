@@ -2,7 +2,8 @@
  * SIP load generator for the SIP benchmark (sip_bench.ts), run as its own process so the server's
  * CPU is measured alone. A minimal UAC on our SIP stack: each call is an INVITE with a PCMU-only
  * SDP offer from its own RTP socket (as a phone would have), and once answered it sends one 20 ms
- * PCMU packet per tick on an absolute 20 ms grid and counts what the server sends back.
+ * PCMU packet per tick on an absolute 20 ms grid and counts what the server sends back. What it
+ * checks in that audio (latency bursts, who hears whom) lives in sip_load_probe.ts.
  *
  * Usage: deno run --unstable-net --allow-net sip_load_client.ts <serverSipPort> <rtpMin> <rtpMax>
  *
@@ -25,19 +26,11 @@ import { type DialogSession, UserAgent } from "../../src/sip/dialog/mod.ts";
 import { nameAddr, sipUri } from "../../src/sip/message/mod.ts";
 import { buildOffer } from "../../src/sdp/offer.ts";
 import { parseAnswer } from "../../src/sdp/parse_answer.ts";
-import { PCM_TO_ULAW, ULAW_TO_PCM } from "../../src/codecs/g711.ts";
 import { isRtcpPacket, RTP_HEADER_SIZE } from "../../src/rtp/packet.ts";
-import { toneRatio } from "../../src/media/goertzel.ts";
+import { emitJson, jsonLines, percentile } from "./sip_bench_util.ts";
+import { encodeTone, HearingCheck, LatencyProbe, SAMPLES, toneHz } from "./sip_load_probe.ts";
 
-const SAMPLES = 160; // 20 ms at 8 kHz
 const TICK_MS = 20;
-const PCMU_SILENCE = 0xff;
-const BURST_HZ = 1000;
-const BURST_TICKS = 2;
-/** Silence before the first burst: flushes up to 500 ms of the caller's queued tone. */
-const LEAD_IN_TICKS = 25;
-/** A decoded sample above this (the burst's amplitude is 8000) marks the burst's onset. */
-const ONSET_THRESHOLD = 2000;
 /** Setup of one call may take this long before the INVITE is cancelled. */
 const CALL_TIMEOUT_MS = 30_000;
 /** The process ends itself after this long even if nobody says quit. */
@@ -68,48 +61,12 @@ interface Call {
   ended: boolean;
 }
 
-/** A running latency probe. */
-interface Probe {
-  readonly from: Call;
-  readonly to: Call;
-  readonly periodTicks: number;
-  bursts: number;
-  /** Tick at which the first burst goes out (silence before it flushes what was queued). */
-  readonly firstTick: number;
-  /** performance.now() when the current burst's first packet was sent; -1 when none pending. */
-  armedAt: number;
-  /** The current period carries a burst (the last period is silent, to catch a late onset). */
-  burstOn: boolean;
-  readonly latencies: number[];
-  /** 1 kHz share of each detected burst's first packet from the onset on (content check). */
-  readonly ratios: number[];
-  missed: number;
-  readonly done: PromiseWithResolvers<void>;
-}
-
 const calls = new Map<number, Call>();
-const decoded = new Int16Array(SAMPLES);
-let probe: Probe | undefined;
+/** The running latency probe, if any. */
+let probe: LatencyProbe<Call> | undefined;
+const hearing = new HearingCheck();
 let nextPort = rtpMin;
 let closing = false;
-
-// Pre-encoded payloads: silence and the probe's burst.
-const silence = new Uint8Array(SAMPLES).fill(PCMU_SILENCE);
-const burst = encodeTone(BURST_HZ, 8000);
-
-/** Call i's tone: a multiple of 50 Hz, so a 20 ms frame holds whole periods (clean Goertzel). */
-function toneHz(index: number): number {
-  return 200 + (index % 40) * 50;
-}
-
-function encodeTone(hz: number, amplitude: number): Uint8Array {
-  const out = new Uint8Array(SAMPLES);
-  for (let k = 0; k < SAMPLES; k++) {
-    const v = Math.round(amplitude * Math.sin((2 * Math.PI * hz * k) / 8000));
-    out[k] = PCM_TO_ULAW[v & 0xffff];
-  }
-  return out;
-}
 
 // ---- SIP ----
 
@@ -218,14 +175,13 @@ async function dial(first: number, count: number, concurrency: number) {
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, lane));
   setups.sort((a, b) => a - b);
-  const pct = (p: number) => setups[Math.min(setups.length - 1, Math.floor(setups.length * p))];
   return {
     ok: setups.length,
     failed: errors.length,
     errors: errors.filter((e) => e !== ""),
     wallMs: setups.length > 0 ? lastAt - t0 : 0,
-    setupP50: pct(0.5) ?? 0,
-    setupP95: pct(0.95) ?? 0,
+    setupP50: percentile(setups, 0.5, 0),
+    setupP95: percentile(setups, 0.95, 0),
     setupMax: setups[setups.length - 1] ?? 0,
   };
 }
@@ -275,90 +231,11 @@ async function receiveLoop(call: Call): Promise<void> {
     }
     if (data.length < RTP_HEADER_SIZE || isRtcpPacket(data)) continue;
     call.received++;
-    if (checks.size > 0) checkHearing(call, data);
-    if (probe !== undefined && probe.to === call && probe.armedAt >= 0) {
-      onProbePacket(probe, data, performance.now());
+    if (hearing.active) hearing.onPacket(call.index, data);
+    if (probe !== undefined && probe.to === call && probe.armed) {
+      probe.onPacket(data, performance.now());
     }
   }
-}
-
-/** Times the burst's onset: the first loud sample of the first loud packet after it was sent. */
-function onProbePacket(p: Probe, data: Uint8Array, now: number): void {
-  const cc = data[0] & 0x0f;
-  const start = RTP_HEADER_SIZE + 4 * cc;
-  const n = Math.min(SAMPLES, data.length - start);
-  for (let k = 0; k < n; k++) decoded[k] = ULAW_TO_PCM[data[start + k]];
-  let onset = -1;
-  for (let k = 0; k < n; k++) {
-    if (decoded[k] > ONSET_THRESHOLD || decoded[k] < -ONSET_THRESHOLD) {
-      onset = k;
-      break;
-    }
-  }
-  if (onset < 0) return;
-  p.latencies.push(now + (onset * 1000) / 8000 - p.armedAt);
-  p.armedAt = -1;
-  // Is what was heard the burst? Checked on the rest of this packet when enough of it is left.
-  if (n - onset >= 80) p.ratios.push(toneRatio(decoded, 8000, BURST_HZ, onset, n - onset));
-}
-
-/** Calls whose next packet is checked: the room-mates' tones they must hear. */
-const checks = new Map<number, { others: number[]; done: (pass: boolean) => void }>();
-
-/**
- * Mix-minus by content: the packet must be (nearly) all the room-mates' tones and not the call's
- * own tone.
- */
-function checkHearing(call: Call, data: Uint8Array): void {
-  const want = checks.get(call.index);
-  if (!want) return;
-  checks.delete(call.index);
-  const start = RTP_HEADER_SIZE + 4 * (data[0] & 0x0f);
-  const n = Math.min(SAMPLES, data.length - start);
-  for (let k = 0; k < n; k++) decoded[k] = ULAW_TO_PCM[data[start + k]];
-  let others = 0;
-  for (const hz of want.others) others += toneRatio(decoded, 8000, hz, 0, n);
-  const own = toneRatio(decoded, 8000, toneHz(call.index), 0, n);
-  want.done(n === SAMPLES && others > 0.8 && own < 0.05);
-}
-
-/** Checks every call of `rooms` (lists of call indices) once; rooms with a shared tone are skipped. */
-async function verifyRooms(rooms: number[][]) {
-  let checked = 0;
-  let passed = 0;
-  let skipped = 0;
-  const waits: Promise<void>[] = [];
-  for (const members of rooms) {
-    const tones = members.map(toneHz);
-    if (new Set(tones).size !== tones.length) {
-      skipped += members.length;
-      continue;
-    }
-    for (const index of members) {
-      if (!calls.has(index)) continue;
-      checked++;
-      const others = members.filter((m) => m !== index).map(toneHz);
-      waits.push(
-        new Promise<void>((resolve) => {
-          checks.set(index, {
-            others,
-            done: (pass) => {
-              if (pass) passed++;
-              resolve();
-            },
-          });
-        }),
-      );
-    }
-  }
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    Promise.all(waits),
-    new Promise<void>((r) => timer = setTimeout(r, 5000)),
-  ]);
-  clearTimeout(timer);
-  checks.clear();
-  return { checked, passed, skipped };
 }
 
 let tick = 0;
@@ -373,7 +250,11 @@ function sendTick(t0: number): void {
   if (closing) return;
   late[lateCount++ % LATE_WINDOW] = performance.now() - (t0 + tick * TICK_MS);
   const p = probe;
-  if (p !== undefined) probeTick(p);
+  if (p !== undefined) {
+    const payload = p.payload(tick);
+    if (p.finished) probe = undefined;
+    if (!p.from.ended && p.from.remote !== undefined) sendFrame(p.from, payload);
+  }
   for (const call of calls.values()) {
     if (call.ended || call.remote === undefined) continue;
     if (p === undefined || p.from !== call) sendFrame(call, call.tone);
@@ -398,52 +279,14 @@ function sendFrame(call: Call, payload: Uint8Array): void {
   call.conn.send(pkt, call.remote!).catch(() => {});
 }
 
-function probeTick(p: Probe): void {
-  if (tick < p.firstTick) {
-    if (!p.from.ended && p.from.remote !== undefined) sendFrame(p.from, silence);
-    return;
-  }
-  const phase = (tick - p.firstTick) % p.periodTicks;
-  if (phase === 0) {
-    if (p.armedAt >= 0) p.missed++;
-    p.armedAt = -1;
-    if (p.bursts === 0) {
-      probe = undefined;
-      p.done.resolve();
-    } else {
-      p.bursts--;
-      p.burstOn = true;
-      p.armedAt = performance.now();
-    }
-  }
-  if (phase === BURST_TICKS) p.burstOn = false;
-  if (!p.from.ended && p.from.remote !== undefined) {
-    sendFrame(p.from, p.burstOn ? burst : silence);
-  }
-}
-
-async function runProbe(fromIndex: number, toIndex: number, bursts: number, periodTicks: number) {
+/** Starts a latency probe from call `fromIndex` to `toIndex`; resolves with its result. */
+function runProbe(fromIndex: number, toIndex: number, bursts: number, periodTicks: number) {
   const from = calls.get(fromIndex);
   const to = calls.get(toIndex);
   if (!from || !to) throw new Error(`Cannot probe: call c${fromIndex} or c${toIndex} is not up`);
   if (loopTimer === undefined) throw new Error("Cannot probe: media is not started");
-  const p: Probe = {
-    from,
-    to,
-    periodTicks,
-    bursts,
-    firstTick: tick + LEAD_IN_TICKS,
-    armedAt: -1,
-    burstOn: false,
-    latencies: [],
-    ratios: [],
-    missed: 0,
-    done: Promise.withResolvers<void>(),
-  };
-  probe = p;
-  await p.done.promise;
-  const ratios = p.ratios.sort((a, b) => a - b);
-  return { latencies: p.latencies, missed: p.missed, toneRatioMin: ratios[0] ?? 0 };
+  probe = new LatencyProbe(from, to, { bursts, periodTicks, tick });
+  return probe.done;
 }
 
 function counters() {
@@ -456,8 +299,14 @@ function counters() {
     if (!c.ended) live++;
   }
   const window = late.slice(0, Math.min(lateCount, LATE_WINDOW)).sort();
-  const at = (p: number) => window[Math.min(window.length - 1, Math.floor(window.length * p))] ?? 0;
-  return { t: performance.now(), sent, received, live, lateP50: at(0.5), lateP99: at(0.99) };
+  return {
+    t: performance.now(),
+    sent,
+    received,
+    live,
+    lateP50: percentile(window, 0.5, 0),
+    lateP99: percentile(window, 0.99, 0),
+  };
 }
 
 // ---- command loop ----
@@ -473,7 +322,7 @@ type Command =
   | { id: number; cmd: "quit" };
 
 function reply(id: number, body: Record<string, unknown>): void {
-  console.log(JSON.stringify({ id, ...body }));
+  emitJson({ id, ...body });
 }
 
 async function handle(c: Command): Promise<void> {
@@ -492,11 +341,11 @@ async function handle(c: Command): Promise<void> {
         loopTimer = undefined;
         return reply(c.id, { stopped: true });
       case "verify":
-        return reply(c.id, await verifyRooms(c.rooms));
+        return reply(c.id, await hearing.verify(c.rooms, (i) => calls.has(i)));
       case "mark":
         return reply(c.id, counters());
       case "probe":
-        return reply(c.id, await runProbe(c.from, c.to, c.bursts, c.periodTicks));
+        return reply(c.id, { ...await runProbe(c.from, c.to, c.bursts, c.periodTicks) });
       case "hangup":
         return reply(c.id, await hangupAll(50));
       case "quit":
@@ -522,23 +371,12 @@ const lifetime = setTimeout(async () => {
   Deno.exit(1);
 }, MAX_LIFETIME_MS);
 
-console.log(JSON.stringify({ ready: true, sipPort: udp?.local.port ?? 0 }));
+emitJson({ ready: true, sipPort: udp?.local.port ?? 0 });
 
-let buf = "";
-const decoder = new TextDecoder();
-let quit = false;
-for await (const chunk of Deno.stdin.readable) {
-  buf += decoder.decode(chunk, { stream: true });
-  let nl: number;
-  while ((nl = buf.indexOf("\n")) >= 0) {
-    const line = buf.slice(0, nl).trim();
-    buf = buf.slice(nl + 1);
-    if (line === "") continue;
-    const c = JSON.parse(line) as Command;
-    if (c.cmd === "quit") quit = true;
-    else void handle(c);
-  }
-  if (quit) break;
+for await (const line of jsonLines(Deno.stdin.readable)) {
+  const c = line as unknown as Command;
+  if (c.cmd === "quit") break;
+  void handle(c);
 }
 clearTimeout(lifetime);
 await shutdown();
