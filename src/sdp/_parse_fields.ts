@@ -154,10 +154,13 @@ export function parseMediaAttribute(value: string, m: MediaDraft, fail: Fail): v
   const v = attr.value;
   const needValue = (): string => v ?? fail(`a=${attr.name} needs a value`);
   switch (attr.name) {
-    case "rtpmap":
-      if (!m.rtp) break;
-      m.rtpmaps.push(parseRtpmap(needValue(), m, fail));
+    case "rtpmap": {
+      if (!m.rtp || v === undefined) break;
+      const map = parseRtpmap(v, m);
+      if (map === undefined) break;
+      m.rtpmaps.push(map);
       return;
+    }
     case "fmtp":
       if (!m.rtp) break;
       m.fmtps.push(parseFmtp(needValue(), m, fail));
@@ -191,24 +194,25 @@ export function parseMediaAttribute(value: string, m: MediaDraft, fail: Fail): v
   m.attributes.push(attr);
 }
 
-/** RFC 8866 §6.6: `<pt> <encoding name>/<clock rate>[/<channels>]`. */
-function parseRtpmap(value: string, m: MediaDraft, fail: Fail): RtpMap {
+/**
+ * RFC 8866 §6.6: `<pt> <encoding name>/<clock rate>[/<channels>]`. An rtpmap we cannot use —
+ * ill-formed (RFC 4475 §3.1.1.3's `a=rtpmap:31 LPC`), zero clock or channels, for a payload type
+ * the m= line does not list, or a second one for a payload type — gives undefined: the caller keeps
+ * it as a plain attribute, and `identifyFormat` then treats its payload type as unknown. A stream
+ * we do not use must not cost the call (RFC 8866 §5.13: unknown attributes are ignored); an audio
+ * section left without a usable codec is refused at negotiation (RFC 3264 §6: 488).
+ */
+function parseRtpmap(value: string, m: MediaDraft): RtpMap | undefined {
   const r = /^(\d{1,3}) +([^\s/]+)\/(\d{1,9})(?:\/(\d{1,3}))?$/.exec(value);
-  if (!r) fail(`a=rtpmap must be "<pt> <name>/<rate>[/<channels>]", got "${clip(value)}"`);
-  const payloadType = Number(r![1]);
-  if (!m.formats.includes(r![1])) {
-    fail(`a=rtpmap for payload type ${payloadType} not listed on the m= line`);
-  }
-  if (m.rtpmaps.some((x) => x.payloadType === payloadType)) {
-    fail(`duplicate a=rtpmap for payload type ${payloadType}`);
-  }
-  const clockRate = Number(r![3]);
-  if (clockRate === 0) fail(`a=rtpmap clock rate for payload type ${payloadType} is 0`);
-  const channels = r![4] === undefined ? undefined : Number(r![4]);
-  if (channels === 0) fail(`a=rtpmap channel count for payload type ${payloadType} is 0`);
+  if (!r || !m.formats.includes(r[1])) return undefined;
+  const payloadType = Number(r[1]);
+  if (m.rtpmaps.some((x) => x.payloadType === payloadType)) return undefined;
+  const clockRate = Number(r[3]);
+  const channels = r[4] === undefined ? undefined : Number(r[4]);
+  if (clockRate === 0 || channels === 0) return undefined;
   return channels === undefined
-    ? { payloadType, encodingName: r![2], clockRate }
-    : { payloadType, encodingName: r![2], clockRate, channels };
+    ? { payloadType, encodingName: r[2], clockRate }
+    : { payloadType, encodingName: r[2], clockRate, channels };
 }
 
 /** RFC 8866 §6.15: `<format> <format specific parameters>`. */

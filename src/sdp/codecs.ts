@@ -171,10 +171,16 @@ export interface IdentifiedFormat {
 /**
  * Identifies one format of an RTP media section: by its a=rtpmap when present (encoding name
  * and clock rate must both match), else by RFC 3551 static payload type. Formats of the wrong
- * media kind (red on m=audio, PCMU on m=text) and unknown codecs give undefined.
+ * media kind (red on m=audio, PCMU on m=text), unknown codecs, and formats with an a=rtpmap the
+ * parser could not use (kept as a plain attribute) give undefined.
  */
 export function identifyFormat(m: MediaDescription, format: string): IdentifiedFormat | undefined {
   if (!/^\d{1,3}$/.test(format)) return undefined;
+  // The peer remapped this payload type in a way we cannot read (or twice): falling back to its
+  // static meaning would guess, so it is unknown.
+  if (m.attributes.some((a) => a.name === "rtpmap" && rtpmapTarget(a.value) === format)) {
+    return undefined;
+  }
   const payloadType = Number(format);
   const fmtp = m.fmtps.find((f) => f.format === format)?.parameters ?? "";
   const wanted = m.media === "text" ? "text" : m.media === "audio" ? "audio" : undefined;
@@ -193,6 +199,11 @@ export function identifyFormat(m: MediaDescription, format: string): IdentifiedF
   return map.channels === undefined
     ? { spec, payloadType, clockRate: map.clockRate, fmtp }
     : { spec, payloadType, clockRate: map.clockRate, channels: map.channels, fmtp };
+}
+
+/** The payload type an a=rtpmap value names: its first token. */
+function rtpmapTarget(value: string | undefined): string | undefined {
+  return value?.trim().split(/\s+/, 1)[0];
 }
 
 /**

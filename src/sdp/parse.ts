@@ -3,8 +3,10 @@
  *
  * Strict about structure — `v=0` first, one `o=`, known type letters only (RFC 8866 §5: a
  * description with a type letter we do not understand must be ignored, so we refuse it), numeric
- * ports and payload types, rtpmap/fmtp only for formats the m= line declares — and tolerant about
- * transport noise: CRLF or bare LF, trailing whitespace, blank lines, a missing `s=` or `t=`.
+ * ports and payload types, fmtp only for formats the m= line declares — and tolerant about
+ * transport noise (CRLF or bare LF, trailing whitespace, blank lines, a missing `s=` or `t=`) and
+ * about an a=rtpmap it cannot use, which stays a plain attribute so that one ill-formed stream we
+ * would refuse anyway does not cost the call (RFC 4475 §3.1.1.3).
  * Every failure is an {@link SdpParseError}; nothing else is thrown.
  */
 

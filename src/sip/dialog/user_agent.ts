@@ -2,14 +2,18 @@
  * The user agent core (RFC 3261 §8, §12): sits on a `TransactionLayer`, starts outgoing calls,
  * turns new INVITEs into `IncomingCall`s, and routes every other request to its dialog by Call-ID
  * and tags — 481 when a To tag matches none (§12.2.2), ACKs without a dialog dropped, 2xx
- * retransmissions after the INVITE transaction re-ACKed (§13.2.2.4).
+ * retransmissions after the INVITE transaction re-ACKed (§13.2.2.4). Before a request reaches a
+ * dialog or the application it passes the UAS checks of §8.2: Request-URI scheme (416), Require
+ * (420), body type (415) and, for a new INVITE, Accept (406).
  */
 import type { Logger } from "../../log/logger.ts";
 import {
   buildResponse,
   generateTag,
   isKnownMethod,
+  mediaTypeParam,
   type NameAddr,
+  parseMediaType,
   type SipRequest,
   type SipResponse,
 } from "../message/mod.ts";
@@ -32,6 +36,12 @@ import { DEFAULT_SESSION_TIMER, type SessionTimerSettings } from "./session_time
 
 /** Option tags we understand in a Require header (RFC 3261 §8.2.2.3). */
 const UNDERSTOOD = new Set(["timer"]);
+
+/** Request-URI schemes we serve (RFC 3261 §8.2.2.1); others get 416. */
+const SCHEMES = new Set(["sip", "sips", "tel"]);
+
+/** Methods whose body we read as a session description (RFC 3261 §13.2.1, RFC 3311 §5.2). */
+const SDP_METHODS = new Set(["INVITE", "UPDATE"]);
 
 /** Options for a `UserAgent`. */
 export interface UserAgentOptions {
@@ -176,11 +186,11 @@ export class UserAgent {
     if (request.toTag !== undefined) {
       const usage = this.#usageOf(request);
       if (!usage) return this.#respond(tx, request, 481); // §12.2.2
-      if (this.#unsupported(request, tx)) return;
+      if (this.#refused(request, tx)) return;
       usage.receiveRequest(request, tx);
       return;
     }
-    if (this.#unsupported(request, tx)) return;
+    if (this.#refused(request, tx)) return;
     switch (request.method) {
       case "INVITE":
         return this.#invite(request, tx);
@@ -198,6 +208,8 @@ export class UserAgent {
 
   #invite(request: SipRequest, tx: AnyServerTransaction): void {
     if (!(tx instanceof InviteServerTransaction)) return;
+    // RFC 3261 §21.4.7: our 2xx carries SDP, so a caller that accepts none cannot be answered.
+    if (!acceptsSdp(request)) return this.#respond(tx, request, 406, [["Accept", SDP_TYPE]]);
     const handler = this.onInvite;
     if (!handler) return this.#respond(tx, request, 480);
     const call = new IncomingCall(this.#ctx, request, tx);
@@ -205,13 +217,39 @@ export class UserAgent {
     this.#guard(() => handler(call));
   }
 
-  /** RFC 3261 §8.2.2.3: 420 listing the Require option tags we do not support. */
-  #unsupported(request: SipRequest, tx: AnyServerTransaction): boolean {
+  /**
+   * The UAS checks of RFC 3261 §8.2.2 and §8.2.3, in the RFC's order: Request-URI scheme (416),
+   * Require (420), then the body of a request that may carry an offer (415). Answers and returns
+   * true when the request is refused. CANCEL is exempt: it only names the INVITE it cancels
+   * (§9.2), and the INVITE itself went through these checks.
+   */
+  #refused(request: SipRequest, tx: AnyServerTransaction): boolean {
     if (request.method === "CANCEL") return false;
+    // §8.2.2.1: a Request-URI scheme we do not serve (RFC 4475 §3.3.2, §3.3.3).
+    if (!SCHEMES.has(request.uri.scheme.toLowerCase())) {
+      this.#respond(tx, request, 416);
+      return true;
+    }
+    // §8.2.2.3: 420 listing the Require option tags we do not support.
     const missing = request.require.filter((t) => !UNDERSTOOD.has(t.toLowerCase()));
-    if (missing.length === 0) return false;
-    this.#respond(tx, request, 420, [["Unsupported", missing.join(", ")]]);
-    return true;
+    if (missing.length > 0) {
+      this.#respond(tx, request, 420, [["Unsupported", missing.join(", ")]]);
+      return true;
+    }
+    // §8.2.3: a body we cannot read (RFC 4475 §3.3.6) gets 415 saying what we do read.
+    if (SDP_METHODS.has(request.method) && request.body.length > 0) {
+      const encoding = request.headers.getAll("Content-Encoding").join(",").trim().toLowerCase();
+      if (encoding !== "" && encoding !== "identity") {
+        this.#respond(tx, request, 415, [["Accept-Encoding", "identity"]]);
+        return true;
+      }
+      const type = request.contentType;
+      if (!type || `${type.type}/${type.subtype}`.toLowerCase() !== SDP_TYPE) {
+        this.#respond(tx, request, 415, [["Accept", SDP_TYPE]]);
+        return true;
+      }
+    }
+    return false;
   }
 
   /** RFC 3261 §13.2.2.4: a 2xx to INVITE whose transaction is gone is ACKed by its dialog. */
@@ -257,4 +295,48 @@ export class UserAgent {
       return undefined;
     }
   }
+}
+
+/**
+ * Whether the request's Accept header fields allow `application/sdp` (RFC 3261 §20.1): no Accept
+ * means `application/sdp`; otherwise `application/sdp`, the `application` wildcard or the any-type
+ * one must be listed with a q other than 0, and an empty Accept accepts nothing. A range we cannot
+ * read is skipped.
+ */
+function acceptsSdp(request: SipRequest): boolean {
+  const fields = request.headers.getAll("Accept");
+  if (fields.length === 0) return true;
+  for (const field of fields) {
+    for (const range of splitRanges(field)) {
+      const parsed = parseMediaType(range);
+      if (!parsed.ok) continue;
+      const { type, subtype } = parsed.value;
+      const t = type.toLowerCase();
+      const st = subtype.toLowerCase();
+      const matches = (t === "*" && st === "*") ||
+        (t === "application" && (st === "*" || st === "sdp"));
+      if (!matches) continue;
+      const q = mediaTypeParam(parsed.value, "q");
+      if (q === undefined || !/^0(\.0{0,3})?$/.test(q.trim())) return true;
+    }
+  }
+  return false;
+}
+
+/** The comma-separated media ranges of one Accept value, outside quoted strings. */
+function splitRanges(value: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (quoted && c === "\\") i++;
+    else if (c === '"') quoted = !quoted;
+    else if (c === "," && !quoted) {
+      out.push(value.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(value.slice(start));
+  return out.map((r) => r.trim()).filter((r) => r !== "");
 }

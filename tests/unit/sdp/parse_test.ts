@@ -287,16 +287,6 @@ const MALFORMED: readonly [string, string, string][] = [
     "Cannot parse SDP: line 6: m= lists a format twice",
   ],
   [
-    "an rtpmap for an undeclared payload type",
-    withLine(6, "a=rtpmap:97 opus/48000/2"),
-    "Cannot parse SDP: line 7: a=rtpmap for payload type 97 not listed on the m= line",
-  ],
-  [
-    "a malformed rtpmap",
-    withLine(6, "a=rtpmap:96 opus"),
-    'Cannot parse SDP: line 7: a=rtpmap must be "<pt> <name>/<rate>[/<channels>]", got "96 opus"',
-  ],
-  [
     "an fmtp for an undeclared format",
     withLine(7, "a=fmtp:101 0-16"),
     "Cannot parse SDP: line 8: a=fmtp for format 101 not listed on the m= line",
