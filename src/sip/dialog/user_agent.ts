@@ -214,7 +214,13 @@ export class UserAgent {
     if (!handler) return this.#respond(tx, request, 480);
     const call = new IncomingCall(this.#ctx, request, tx);
     call.start();
-    this.#guard(() => handler(call));
+    try {
+      handler(call);
+    } catch (err) {
+      // A failing application must not leave the caller with 100 Trying until Timer C.
+      this.#log?.error("SIP INVITE handler threw", { error: err, call_id: request.callId });
+      call.reject(500);
+    }
   }
 
   /**

@@ -247,3 +247,40 @@ Deno.test("an INVITE whose Accept allows SDP, or that has none, becomes a call",
   assert.equal(l.calls.length, accepts.length + 1);
   l.close();
 });
+
+Deno.test("an INVITE whose application handler throws gets 500 instead of hanging", () => {
+  const clock = new FakeClock();
+  const fake = new FakeTransport({ local: { host: "192.0.2.2", port: 5060 } });
+  const layer = new TransactionLayer(fake, { timers: T, clock });
+  const ua = new UserAgent({
+    transactions: layer,
+    localFor: () => fake.local,
+    clock,
+    onInvite: () => {
+      throw new Error("application bug");
+    },
+  });
+  try {
+    fake.inject(
+      [
+        "INVITE sip:bob@192.0.2.2 SIP/2.0",
+        "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKthrow1",
+        "Max-Forwards: 70",
+        "From: <sip:alice@192.0.2.1>;tag=f1",
+        "To: <sip:bob@192.0.2.2>",
+        "Call-ID: throws-1",
+        "CSeq: 1 INVITE",
+        "Content-Type: application/sdp",
+        `Content-Length: ${new TextEncoder().encode(OFFER).length}`,
+        "",
+        OFFER,
+      ].join("\r\n"),
+      { host: "192.0.2.1", port: 5060 },
+    );
+    const finals = fake.messages().filter((m) => m.kind === "response" && m.status >= 200);
+    assert.deepEqual(finals.map((m) => (m as SipResponse).status), [500]);
+  } finally {
+    ua.close();
+    layer.close();
+  }
+});
