@@ -10,7 +10,7 @@ import { PcmClient, sleep, waitFor } from "../helpers/pcm_client.ts";
 import { Baresip, type Pcm } from "../helpers/baresip.ts";
 import { toneRatio } from "../../src/media/goertzel.ts";
 import type { RunningServer } from "../../src/server.ts";
-import type { PublishedEvent } from "../../src/events/event.ts";
+import { findAll, type Rec, waitEvent, waitInbound } from "../helpers/sip_pair.ts";
 
 const BARESIP_HZ = 600;
 const CLIENT_HZ = 1000;
@@ -52,32 +52,42 @@ function baresip(
   });
 }
 
-type Rec = { events: PublishedEvent[]; stop: () => void };
-
-// deno-lint-ignore no-explicit-any
-function find(rec: Rec, type: string, legId?: string): any {
-  return rec.events.find((e) =>
-    e.type === type && (legId === undefined || e.envelope.leg_id === legId)
-  )?.envelope;
-}
-
-async function waitEvent(rec: Rec, type: string, legId?: string, ms = 10_000) {
-  await waitFor(() => find(rec, type, legId) !== undefined, ms, `${type} ${legId ?? ""}`);
-  return find(rec, type, legId);
-}
-
-/** Waits for the `leg.ringing` of the first SIP inbound leg. */
-async function waitSipRinging(rec: Rec) {
-  // deno-lint-ignore no-explicit-any
-  const ringing = (): any =>
-    rec.events.find((e) => e.type === "leg.ringing" && e.envelope.leg_type === "sip_inbound")
-      ?.envelope;
-  await waitFor(() => ringing() !== undefined, 10_000, "leg.ringing of a SIP inbound leg");
-  return ringing();
-}
-
 function wsUrl(base: string, room: string): string {
   return `${base.replace(/^http/, "ws")}/v1/legs/websocket?room_id=${room}&sample_rate=16000`;
+}
+
+/** A server, its recorder, a WebSocket leg sending CLIENT_HZ in `room`, and a baresip. */
+interface Rig {
+  readonly srv: RunningServer;
+  readonly rec: Rec;
+  readonly ws: PcmClient;
+  readonly b: Baresip;
+}
+
+/**
+ * Starts a server for `codec`, a WebSocket leg in `room` (opened) and a baresip, runs `body`, and
+ * closes all four whatever happened.
+ */
+async function withBaresip(
+  codec: (typeof CODECS)[number],
+  room: string,
+  answerMode: "manual" | "auto",
+  body: (rig: Rig) => Promise<void>,
+): Promise<void> {
+  const srv = await server(codec.name);
+  const rec = recordEvents(srv);
+  const ws = new PcmClient(wsUrl(srv.url, room), { rate: 16000, toneHz: CLIENT_HZ });
+  let b: Baresip | undefined;
+  try {
+    await ws.opened;
+    b = await baresip(codec, answerMode);
+    await body({ srv, rec, ws, b });
+  } finally {
+    rec.stop();
+    await ws.close();
+    await b?.close();
+    await srv.shutdown();
+  }
 }
 
 /** Waits until the WebSocket leg's last 400 ms are mostly baresip's tone. */
@@ -87,6 +97,11 @@ async function waitHearsBaresip(ws: PcmClient, what: string): Promise<void> {
     15_000,
     what,
   );
+}
+
+/** Waits until baresip's tone is gone from the WebSocket leg's last 400 ms. */
+async function waitBaresipQuiet(ws: PcmClient, what: string): Promise<void> {
+  await waitFor(() => toneRatio(ws.tail(400), 16000, BARESIP_HZ) < 0.05, 10_000, what);
 }
 
 /**
@@ -104,18 +119,34 @@ function clientToneShare(pcm: Pcm): number {
   return total === 0 ? 0 : hits / total;
 }
 
+/** Asserts that baresip's decode dump, at `codec`'s rate, is mostly the WebSocket leg's tone. */
+async function assertBaresipHeardClient(
+  b: Baresip,
+  codec: (typeof CODECS)[number],
+): Promise<void> {
+  const heard = await b.receivedAudio();
+  assert.equal(heard.rate, codec.rate);
+  const share = clientToneShare(heard);
+  assert.ok(share > 0.5, `baresip heard ${CLIENT_HZ} Hz in ${share} of its windows`);
+}
+
+/** The server dials baresip with a leg joined to `room`; returns the leg's id. */
+async function dialBaresip({ srv, b }: Rig, room: string): Promise<string> {
+  const created = await call(srv.url, "POST", "/v1/legs", {
+    type: "sip",
+    to: b.uri,
+    room_id: room,
+  });
+  assert.equal(created.status, 201, created.text);
+  return created.json.id as string;
+}
+
 for (const codec of CODECS) {
-  Deno.test(`baresip calls the server in ${codec.name}: audio both ways, baresip's BYE ends the leg with remote_bye`, async () => {
-    const srv = await server(codec.name);
-    const rec = recordEvents(srv);
-    const ws = new PcmClient(wsUrl(srv.url, "r1"), { rate: 16000, toneHz: CLIENT_HZ });
-    let b: Baresip | undefined;
-    try {
-      await ws.opened;
-      b = await baresip(codec);
+  Deno.test(`baresip calls the server in ${codec.name}: audio both ways, baresip's BYE ends the leg with remote_bye`, () =>
+    withBaresip(codec, "r1", "manual", async ({ srv, rec, ws, b }) => {
       const dial = await b.command("dial", `sip:vb@127.0.0.1:${srv.sipPort}`);
       assert.equal(dial.ok, true, dial.data);
-      const ringing = await waitSipRinging(rec);
+      const ringing = await waitInbound(rec);
       assert.equal(ringing.to, "vb");
       assert.equal(ringing.from, "baresip");
       assert.deepEqual(ringing.offered_codecs.map((c: { name: string }) => c.name), [codec.name]);
@@ -137,35 +168,15 @@ for (const codec of CODECS) {
       const end = await waitEvent(rec, "leg.disconnected", legId);
       assert.equal(end.cdr.reason, "remote_bye");
       await b.waitEvent("CALL_CLOSED");
-      const heard = await b.receivedAudio();
-      assert.equal(heard.rate, codec.rate);
-      const share = clientToneShare(heard);
-      assert.ok(share > 0.5, `baresip heard ${CLIENT_HZ} Hz in ${share} of its windows`);
-    } finally {
-      rec.stop();
-      await ws.close();
-      await b?.close();
-      await srv.shutdown();
-    }
-  });
+      await assertBaresipHeardClient(b, codec);
+    }));
 }
 
 for (const codec of CODECS) {
-  Deno.test(`the server calls baresip in ${codec.name}: baresip accepts over ctrl_tcp, audio both ways, DELETE's BYE closes baresip's call`, async () => {
-    const srv = await server(codec.name);
-    const rec = recordEvents(srv);
-    const ws = new PcmClient(wsUrl(srv.url, "r2"), { rate: 16000, toneHz: CLIENT_HZ });
-    let b: Baresip | undefined;
-    try {
-      await ws.opened;
-      b = await baresip(codec);
-      const created = await call(srv.url, "POST", "/v1/legs", {
-        type: "sip",
-        to: b.uri,
-        room_id: "r2",
-      });
-      assert.equal(created.status, 201, created.text);
-      const legId = created.json.id as string;
+  Deno.test(`the server calls baresip in ${codec.name}: baresip accepts over ctrl_tcp, audio both ways, DELETE's BYE closes baresip's call`, () =>
+    withBaresip(codec, "r2", "manual", async (rig) => {
+      const { srv, rec, ws, b } = rig;
+      const legId = await dialBaresip(rig, "r2");
       const incoming = await b.waitEvent("CALL_INCOMING");
       assert.equal(incoming.direction, "incoming");
       const accepted = await b.command("accept");
@@ -186,40 +197,31 @@ for (const codec of CODECS) {
       const end = await waitEvent(rec, "leg.disconnected", legId);
       assert.equal(end.cdr.reason, "api_hangup");
       assert.ok(end.quality?.rtp_packets_received > 0, JSON.stringify(end));
-      const heard = await b.receivedAudio();
-      assert.equal(heard.rate, codec.rate);
-      const share = clientToneShare(heard);
-      assert.ok(share > 0.5, `baresip heard ${CLIENT_HZ} Hz in ${share} of its windows`);
-    } finally {
-      rec.stop();
-      await ws.close();
-      await b?.close();
-      await srv.shutdown();
-    }
-  });
+      await assertBaresipHeardClient(b, codec);
+    }));
 }
 
 /** Counts the events of `type` on `legId`. */
 function count(rec: Rec, type: string, legId: string): number {
-  return rec.events.filter((e) => e.type === type && e.envelope.leg_id === legId).length;
+  return findAll(rec, type, legId).length;
 }
 
-Deno.test("hold with baresip: the server's hold makes baresip recvonly, baresip's own hold stops our RTP, each resume restores the audio", async () => {
-  const codec = CODECS[0];
-  const srv = await server(codec.name);
-  const rec = recordEvents(srv);
-  const ws = new PcmClient(wsUrl(srv.url, "r3"), { rate: 16000, toneHz: CLIENT_HZ });
-  let b: Baresip | undefined;
-  try {
-    await ws.opened;
-    b = await baresip(codec, "auto");
-    const created = await call(srv.url, "POST", "/v1/legs", {
-      type: "sip",
-      to: b.uri,
-      room_id: "r3",
-    });
-    assert.equal(created.status, 201, created.text);
-    const legId = created.json.id as string;
+/** Sends baresip's `hold` or `resume` and waits for the second `type` event it causes on `legId`. */
+async function baresipReinvite(
+  { rec, b }: Rig,
+  legId: string,
+  command: "hold" | "resume",
+  type: "leg.hold" | "leg.unhold",
+): Promise<void> {
+  const sent = await b.command(command);
+  assert.equal(sent.ok, true, sent.data);
+  await waitFor(() => count(rec, type, legId) === 2, 10_000, `${type} from baresip's re-INVITE`);
+}
+
+Deno.test("hold with baresip: the server's hold makes baresip recvonly, baresip's own hold stops our RTP, each resume restores the audio", () =>
+  withBaresip(CODECS[0], "r3", "auto", async (rig) => {
+    const { srv, rec, ws, b } = rig;
+    const legId = await dialBaresip(rig, "r3");
     await waitEvent(rec, "leg.connected", legId);
     await b.waitEvent("CALL_ESTABLISHED");
     ws.startSending();
@@ -236,12 +238,7 @@ Deno.test("hold with baresip: the server's hold makes baresip recvonly, baresip'
     assert.deepEqual([view.state, view.held], ["held", true]);
     let stream = await b.audioStream();
     assert.equal(stream.dir, "recvonly");
-    const client = ws;
-    await waitFor(
-      () => toneRatio(client.tail(400), 16000, BARESIP_HZ) < 0.05,
-      10_000,
-      "baresip's tone to stop while held",
-    );
+    await waitBaresipQuiet(ws, "baresip's tone to stop while held");
     const txHeld = stream.txPackets;
     const rxHeld = stream.rxPackets;
     await sleep(600);
@@ -265,21 +262,11 @@ Deno.test("hold with baresip: the server's hold makes baresip recvonly, baresip'
     await waitHearsBaresip(ws, "baresip's tone after the server's resume");
 
     // baresip holds the server: it stops sending, and our recvonly answer stops our RTP to it.
-    const hold = await b.command("hold");
-    assert.equal(hold.ok, true, hold.data);
-    await waitFor(
-      () => count(rec, "leg.hold", legId) === 2,
-      10_000,
-      "leg.hold from baresip's re-INVITE",
-    );
+    await baresipReinvite(rig, legId, "hold", "leg.hold");
     view = (await call(srv.url, "GET", `/v1/legs/${legId}`)).json;
     assert.deepEqual([view.state, view.held], ["held", true]);
     assert.equal((await b.audioStream()).dir, "sendonly");
-    await waitFor(
-      () => toneRatio(client.tail(400), 16000, BARESIP_HZ) < 0.05,
-      10_000,
-      "baresip's tone to stop while it holds",
-    );
+    await waitBaresipQuiet(ws, "baresip's tone to stop while it holds");
     stream = await b.audioStream();
     await sleep(600);
     const later = await b.audioStream();
@@ -288,13 +275,7 @@ Deno.test("hold with baresip: the server's hold makes baresip recvonly, baresip'
       `the server kept sending to a holder: ${later.rxPackets - stream.rxPackets}`,
     );
 
-    const resume = await b.command("resume");
-    assert.equal(resume.ok, true, resume.data);
-    await waitFor(
-      () => count(rec, "leg.unhold", legId) === 2,
-      10_000,
-      "leg.unhold from baresip's re-INVITE",
-    );
+    await baresipReinvite(rig, legId, "resume", "leg.unhold");
     assert.equal((await call(srv.url, "GET", `/v1/legs/${legId}`)).json.held, false);
     await waitHearsBaresip(ws, "baresip's tone after its resume");
     let resumed = await b.audioStream();
@@ -310,13 +291,7 @@ Deno.test("hold with baresip: the server's hold makes baresip recvonly, baresip'
     assert.equal((await call(srv.url, "DELETE", `/v1/legs/${legId}`)).status, 202);
     await b.waitEvent("CALL_CLOSED");
     assert.equal((await waitEvent(rec, "leg.disconnected", legId)).cdr.reason, "api_hangup");
-  } finally {
-    rec.stop();
-    await ws.close();
-    await b?.close();
-    await srv.shutdown();
-  }
-});
+  }));
 
 Deno.test("DTMF with baresip: its RFC 4733 digits arrive as dtmf.received in order, ours arrive at baresip", async () => {
   const codec = CODECS[0];
@@ -327,7 +302,7 @@ Deno.test("DTMF with baresip: its RFC 4733 digits arrive as dtmf.received in ord
     b = await baresip(codec);
     const dial = await b.command("dial", `sip:vb@127.0.0.1:${srv.sipPort}`);
     assert.equal(dial.ok, true, dial.data);
-    const ringing = await waitSipRinging(rec);
+    const ringing = await waitInbound(rec);
     const legId = ringing.leg_id as string;
     assert.equal((await call(srv.url, "POST", `/v1/legs/${legId}/answer`)).status, 202);
     await waitEvent(rec, "leg.connected", legId);

@@ -4,27 +4,27 @@
  */
 import assert from "node:assert/strict";
 import { call, recordEvents, startTestServer } from "../helpers/server.ts";
-import { PcmClient, waitFor } from "../helpers/pcm_client.ts";
-import { connect, find, inbound, serverFactory, waitEvent, wsUrl } from "../helpers/sip_pair.ts";
+import { waitFor } from "../helpers/pcm_client.ts";
+import {
+  connect,
+  find,
+  hearEachOther,
+  openInRoom,
+  roomToRoomCall,
+  serverFactory,
+  waitEvent,
+  waitInbound,
+  withPair,
+} from "../helpers/sip_pair.ts";
 import { toneRatio } from "../../src/media/goertzel.ts";
 
 const server = serverFactory(34000);
 
 for (const codec of ["PCMU", "PCMA", "G722"]) {
-  Deno.test(`a SIP call between two servers carries audio both ways in ${codec} and ends with a BYE`, async () => {
-    const a = await server();
-    const b = await server();
-    const recA = recordEvents(a);
-    const recB = recordEvents(b);
-    const wsA = new PcmClient(wsUrl(a.url, "/v1/legs/websocket?room_id=ra&sample_rate=16000"), {
-      rate: 16000,
-      toneHz: 700,
-    });
-    let wsB: PcmClient | undefined;
-    try {
-      await wsA.opened;
-      await waitFor(() => a.ctx.media.roomWorkerIndex("ra") !== undefined, 5000, "room ra");
-      const { out, inb } = await connect(a, b, recA, recB, { codecs: [codec], room_id: "ra" });
+  Deno.test(`a SIP call between two servers carries audio both ways in ${codec} and ends with a BYE`, () =>
+    withPair(server, {}, async (p) => {
+      const { a, recA, recB } = p;
+      const { out, inb, wsA, wsB } = await roomToRoomCall(p, { codecs: [codec] });
       const ringing = find(recB, "leg.ringing", inb);
       assert.equal(ringing.leg_type, "sip_inbound");
       assert.equal(ringing.from, "voiceblender");
@@ -32,30 +32,10 @@ for (const codec of ["PCMU", "PCMA", "G722"]) {
       assert.deepEqual(ringing.offered_codecs.map((c: { name: string }) => c.name), [codec]);
       assert.equal(ringing.offered_codecs[0].priority, 1);
       assert.match(ringing.source_address, /^127\.0\.0\.1:\d+$/);
-
-      const added = await call(b.url, "POST", "/v1/rooms/rb/legs", { leg_id: inb });
-      assert.equal(added.status, 200, added.text);
-      wsB = new PcmClient(wsUrl(b.url, "/v1/legs/websocket?room_id=rb&sample_rate=16000"), {
-        rate: 16000,
-        toneHz: 1100,
+      await hearEachOther(wsA, wsB, {
+        aHears: "A's WebSocket leg hears B's",
+        bHears: "B's WebSocket leg hears A's",
       });
-      await wsB.opened;
-      wsA.startSending();
-      wsB.startSending();
-      const bClient = wsB;
-      await waitFor(
-        () => wsA.received.length >= 100 && bClient.received.length >= 100,
-        15_000,
-        "audio both ways",
-      );
-      const mark = [wsA.received.length, bClient.received.length];
-      await waitFor(
-        () => wsA.received.length >= mark[0] + 25 && bClient.received.length >= mark[1] + 25,
-        5000,
-        "more audio",
-      );
-      assert.ok(toneRatio(wsA.tail(400), 16000, 1100) > 0.3, "A's WebSocket leg hears B's");
-      assert.ok(toneRatio(bClient.tail(400), 16000, 700) > 0.3, "B's WebSocket leg hears A's");
 
       const del = await call(a.url, "DELETE", `/v1/legs/${out}`);
       assert.equal(del.status, 202);
@@ -65,23 +45,11 @@ for (const codec of ["PCMU", "PCMA", "G722"]) {
       assert.equal(endB.cdr.reason, "remote_bye");
       assert.ok(endA.quality?.rtp_packets_received > 0, JSON.stringify(endA));
       assert.ok(endB.quality?.rtp_packets_received > 0, JSON.stringify(endB));
-    } finally {
-      recA.stop();
-      recB.stop();
-      await wsA.close();
-      await wsB?.close();
-      await a.shutdown();
-      await b.shutdown();
-    }
-  });
+    }));
 }
 
-Deno.test("a SIP call rejected with reason busy ends the caller's leg with busy", async () => {
-  const a = await server();
-  const b = await server();
-  const recA = recordEvents(a);
-  const recB = recordEvents(b);
-  try {
+Deno.test("a SIP call rejected with reason busy ends the caller's leg with busy", () =>
+  withPair(server, {}, async ({ a, b, recA, recB }) => {
     const created = await call(a.url, "POST", "/v1/legs", {
       type: "sip",
       to: `sip:bob@127.0.0.1:${b.sipPort}`,
@@ -93,20 +61,10 @@ Deno.test("a SIP call rejected with reason busy ends the caller's leg with busy"
     const end = await waitEvent(recA, "leg.disconnected", created.json.id);
     assert.equal(end.cdr.reason, "busy");
     assert.equal((await waitEvent(recB, "leg.disconnected", ringing.leg_id)).cdr.reason, "busy");
-  } finally {
-    recA.stop();
-    recB.stop();
-    await a.shutdown();
-    await b.shutdown();
-  }
-});
+  }));
 
-Deno.test("a SIP call with no codec in common fails with not_acceptable", async () => {
-  const a = await server();
-  const b = await server({ SIP_CODECS: "PCMU" });
-  const recA = recordEvents(a);
-  const recB = recordEvents(b);
-  try {
+Deno.test("a SIP call with no codec in common fails with not_acceptable", () =>
+  withPair(server, { b: { SIP_CODECS: "PCMU" } }, async ({ a, b, recA, recB }) => {
     const created = await call(a.url, "POST", "/v1/legs", {
       type: "sip",
       to: `sip:bob@127.0.0.1:${b.sipPort}`,
@@ -116,13 +74,7 @@ Deno.test("a SIP call with no codec in common fails with not_acceptable", async 
     const end = await waitEvent(recA, "leg.disconnected", created.json.id);
     assert.equal(end.cdr.reason, "not_acceptable");
     assert.equal(find(recB, "leg.ringing"), undefined, "B never saw the call");
-  } finally {
-    recA.stop();
-    recB.stop();
-    await a.shutdown();
-    await b.shutdown();
-  }
-});
+  }));
 
 Deno.test("a SIP call to a port where nothing listens fails with timeout", async () => {
   const a = await startTestServer(
@@ -147,13 +99,10 @@ Deno.test("a SIP call to a port where nothing listens fails with timeout", async
   }
 });
 
-Deno.test("SIP leg requests are validated: to, codecs, answer on a non-SIP leg, answer twice", async () => {
-  const a = await server();
-  const b = await server();
-  const recA = recordEvents(a);
-  const recB = recordEvents(b);
-  const ws = new PcmClient(wsUrl(b.url, "/v1/legs/websocket"), { rate: 16000, toneHz: 500 });
-  try {
+Deno.test("SIP leg requests are validated: to, codecs, answer on a non-SIP leg, answer twice", () =>
+  withPair(server, {}, async (p) => {
+    const { a, b, recA, recB } = p;
+    const ws = p.peer(b, undefined, 500);
     let r = await call(a.url, "POST", "/v1/legs", { type: "sip" });
     assert.equal(r.status, 400);
     assert.equal(r.json.error, "invalid to: required for sip legs");
@@ -183,8 +132,7 @@ Deno.test("SIP leg requests are validated: to, codecs, answer on a non-SIP leg, 
       codecs: ["PCMU"],
     });
     assert.equal(created.status, 201);
-    await waitFor(() => inbound(recB) !== undefined, 10_000, "inbound leg.ringing");
-    const inb = inbound(recB)!;
+    const inb = await waitInbound(recB);
     r = await call(b.url, "POST", `/v1/legs/${inb.leg_id}/answer`, { codec: "PCMA" });
     assert.equal(r.status, 400, "a codec that was not offered");
     r = await call(b.url, "POST", `/v1/legs/${inb.leg_id}/ring`);
@@ -195,22 +143,12 @@ Deno.test("SIP leg requests are validated: to, codecs, answer on a non-SIP leg, 
     r = await call(b.url, "POST", `/v1/legs/${inb.leg_id}/answer`);
     assert.equal(r.status, 409);
     await waitEvent(recA, "leg.connected", created.json.id);
-  } finally {
-    recA.stop();
-    recB.stop();
-    await ws.close();
-    await a.shutdown();
-    await b.shutdown();
-  }
-});
+  }));
 
-Deno.test("DTMF sent on A's SIP leg arrives on B's leg as dtmf.received in order", async () => {
-  const a = await server();
-  const b = await server();
-  const recA = recordEvents(a);
-  const recB = recordEvents(b);
-  const ws = new PcmClient(wsUrl(a.url, "/v1/legs/websocket"), { rate: 16000, toneHz: 500 });
-  try {
+Deno.test("DTMF sent on A's SIP leg arrives on B's leg as dtmf.received in order", () =>
+  withPair(server, {}, async (p) => {
+    const { a, b, recA, recB } = p;
+    const ws = p.peer(a, undefined, 500);
     const { out, inb } = await connect(a, b, recA, recB, { codecs: ["PCMU"] });
     let r = await call(a.url, "POST", `/v1/legs/${out}/dtmf`, { digits: "12#" });
     assert.equal(r.status, 200, r.text);
@@ -249,28 +187,13 @@ Deno.test("DTMF sent on A's SIP leg arrives on B's leg as dtmf.received in order
     r = await call(b.url, "POST", `/v1/legs/${inb}/dtmf/accept`);
     assert.deepEqual([r.status, r.json.status], [200, "dtmf_accepting"]);
     assert.equal((await call(b.url, "GET", `/v1/legs/${inb}`)).json.accept_dtmf, true);
-  } finally {
-    recA.stop();
-    recB.stop();
-    await ws.close();
-    await a.shutdown();
-    await b.shutdown();
-  }
-});
+  }));
 
-Deno.test("hold and unhold by re-INVITE: both sides see held, unhold restores audio", async () => {
-  const a = await server();
-  const b = await server();
-  const recA = recordEvents(a);
-  const recB = recordEvents(b);
-  const wsA = new PcmClient(wsUrl(a.url, "/v1/legs/websocket?room_id=ra&sample_rate=16000"), {
-    rate: 16000,
-    toneHz: 700,
-  });
-  let wsB: PcmClient | undefined;
-  try {
-    await wsA.opened;
-    await waitFor(() => a.ctx.media.roomWorkerIndex("ra") !== undefined, 5000, "room ra");
+Deno.test("hold and unhold by re-INVITE: both sides see held, unhold restores audio", () =>
+  withPair(server, {}, async (p) => {
+    const { a, b, recA, recB } = p;
+    const wsA = p.peer(a, "ra", 700);
+    await openInRoom(a, wsA, "ra");
     const wsLeg = (await waitEvent(recA, "leg.connected")).leg_id as string;
     let r = await call(a.url, "POST", `/v1/legs/${wsLeg}/hold`);
     assert.equal(r.status, 400);
@@ -294,10 +217,7 @@ Deno.test("hold and unhold by re-INVITE: both sides see held, unhold restores au
     await waitEvent(recA, "leg.connected", out);
     await waitEvent(recB, "leg.connected", inb);
     assert.equal((await call(b.url, "POST", "/v1/rooms/rb/legs", { leg_id: inb })).status, 200);
-    wsB = new PcmClient(wsUrl(b.url, "/v1/legs/websocket?room_id=rb&sample_rate=16000"), {
-      rate: 16000,
-      toneHz: 1100,
-    });
+    const wsB = p.peer(b, "rb", 1100);
     await wsB.opened;
     wsA.startSending();
     wsB.startSending();
@@ -324,37 +244,22 @@ Deno.test("hold and unhold by re-INVITE: both sides see held, unhold restores au
     assert.equal(v.held, false);
     assert.equal((await call(b.url, "GET", `/v1/legs/${inb}`)).json.held, false);
 
-    const bClient = wsB;
-    const mark = [wsA.received.length, bClient.received.length];
-    await waitFor(
-      () => wsA.received.length >= mark[0] + 60 && bClient.received.length >= mark[1] + 60,
-      10_000,
-      "audio after unhold",
-    );
-    assert.ok(toneRatio(wsA.tail(400), 16000, 1100) > 0.3, "A hears B after unhold");
-    assert.ok(toneRatio(bClient.tail(400), 16000, 700) > 0.3, "B hears A after unhold");
-  } finally {
-    recA.stop();
-    recB.stop();
-    await wsA.close();
-    await wsB?.close();
-    await a.shutdown();
-    await b.shutdown();
-  }
-});
+    // Only frames received after the unhold count: no minimum first, 60 fresh ones each.
+    await hearEachOther(wsA, wsB, {
+      frames: 0,
+      more: 60,
+      moreMs: 10_000,
+      what: "audio after unhold",
+      aHears: "A hears B after unhold",
+      bHears: "B hears A after unhold",
+    });
+  }));
 
-Deno.test("early media: B's 183 opens media, A joins its room and hears B's ringback before the answer", async () => {
-  const a = await server();
-  const b = await server();
-  const recA = recordEvents(a);
-  const recB = recordEvents(b);
-  const wsA = new PcmClient(wsUrl(a.url, "/v1/legs/websocket?room_id=ra&sample_rate=16000"), {
-    rate: 16000,
-    toneHz: 700,
-  });
-  try {
-    await wsA.opened;
-    await waitFor(() => a.ctx.media.roomWorkerIndex("ra") !== undefined, 5000, "room ra");
+Deno.test("early media: B's 183 opens media, A joins its room and hears B's ringback before the answer", () =>
+  withPair(server, {}, async (p) => {
+    const { a, b, recA, recB } = p;
+    const wsA = p.peer(a, "ra", 700);
+    await openInRoom(a, wsA, "ra");
     let r = await call(b.url, "POST", "/v1/legs/nope/early-media");
     assert.equal(r.status, 404);
     const created = await call(a.url, "POST", "/v1/legs", {
@@ -402,21 +307,10 @@ Deno.test("early media: B's 183 opens media, A joins its room and hears B's ring
     );
     assert.equal(joins.length, 1, "joined once");
     assert.equal(find(recA, "leg.command_failed", out), undefined);
-  } finally {
-    recA.stop();
-    recB.stop();
-    await wsA.close();
-    await a.shutdown();
-    await b.shutdown();
-  }
-});
+  }));
 
-Deno.test("a received digit is re-sent to the other SIP legs of the room that accept DTMF", async () => {
-  const a = await server();
-  const b = await server();
-  const recA = recordEvents(a);
-  const recB = recordEvents(b);
-  try {
+Deno.test("a received digit is re-sent to the other SIP legs of the room that accept DTMF", () =>
+  withPair(server, {}, async ({ a, b, recA, recB }) => {
     const first = await connect(a, b, recA, recB, { codecs: ["PCMU"] });
     recB.events.length = 0;
     const created = await call(a.url, "POST", "/v1/legs", {
@@ -451,66 +345,21 @@ Deno.test("a received digit is re-sent to the other SIP legs of the room that ac
       e.type === "dtmf.received" && e.envelope.leg_id === out2
     ).map((e) => e.envelope.digit);
     assert.deepEqual(onOut2, ["5"], "a leg rejecting DTMF gets no relayed digits");
-  } finally {
-    recA.stop();
-    recB.stop();
-    await a.shutdown();
-    await b.shutdown();
-  }
-});
+  }));
 
-Deno.test("an answer choosing the offer's second codec restarts the caller's RTP with it and audio flows", async () => {
-  const a = await server();
-  const b = await server({ SIP_CODECS: "G722" });
-  const recA = recordEvents(a);
-  const recB = recordEvents(b);
-  const wsA = new PcmClient(wsUrl(a.url, "/v1/legs/websocket?room_id=ra&sample_rate=16000"), {
-    rate: 16000,
-    toneHz: 700,
-  });
-  let wsB: PcmClient | undefined;
-  try {
-    await wsA.opened;
-    await waitFor(() => a.ctx.media.roomWorkerIndex("ra") !== undefined, 5000, "room ra");
-    const { out, inb } = await connect(a, b, recA, recB, {
-      codecs: ["PCMU", "G722"],
-      room_id: "ra",
+Deno.test("an answer choosing the offer's second codec restarts the caller's RTP with it and audio flows", () =>
+  withPair(server, { b: { SIP_CODECS: "G722" } }, async (p) => {
+    const { a, recB } = p;
+    const { out, inb, wsA, wsB } = await roomToRoomCall(p, { codecs: ["PCMU", "G722"] }, {
+      bHz: 5200,
     });
     assert.deepEqual(
       find(recB, "leg.ringing", inb).offered_codecs.map((c: { name: string }) => c.name),
       ["PCMU", "G722"],
       "A offered both; B (SIP_CODECS=G722) can only answer the second",
     );
-    assert.equal((await call(b.url, "POST", "/v1/rooms/rb/legs", { leg_id: inb })).status, 200);
-    const bClient = wsB = new PcmClient(
-      wsUrl(b.url, "/v1/legs/websocket?room_id=rb&sample_rate=16000"),
-      { rate: 16000, toneHz: 5200 },
-    );
-    await wsB.opened;
-    wsA.startSending();
-    bClient.startSending();
-    await waitFor(
-      () => wsA.received.length >= 100 && bClient.received.length >= 100,
-      15_000,
-      "audio both ways",
-    );
-    const mark = [wsA.received.length, bClient.received.length];
-    await waitFor(
-      () => wsA.received.length >= mark[0] + 25 && bClient.received.length >= mark[1] + 25,
-      5000,
-      "more audio",
-    );
     // 5.2 kHz only survives a wideband path: A hears it, so A's session really runs G.722.
-    assert.ok(toneRatio(wsA.tail(400), 16000, 5200) > 0.3, "A hears B's wideband tone");
-    assert.ok(toneRatio(bClient.tail(400), 16000, 700) > 0.3, "B hears A's");
+    await hearEachOther(wsA, wsB, { aHears: "A hears B's wideband tone", bHears: "B hears A's" });
     assert.equal((await call(a.url, "DELETE", `/v1/legs/${out}`)).status, 202);
     await waitEvent(recB, "leg.disconnected", inb);
-  } finally {
-    recA.stop();
-    recB.stop();
-    await wsA.close();
-    await wsB?.close();
-    await a.shutdown();
-    await b.shutdown();
-  }
-});
+  }));

@@ -4,35 +4,12 @@
  * flows from callee to caller. Each checks both sides' CDR reasons.
  */
 import assert from "node:assert/strict";
-import { call, recordEvents } from "../helpers/server.ts";
+import { call } from "../helpers/server.ts";
 import { waitFor } from "../helpers/pcm_client.ts";
-import { connect, find, serverFactory, waitEvent } from "../helpers/sip_pair.ts";
+import { connect, find, serverFactory, waitEvent, withPair } from "../helpers/sip_pair.ts";
 import type { RunningServer } from "../../src/server.ts";
 
 const server = serverFactory(38000);
-
-/** Runs `body` with two servers and their event recorders, cleaning up after. */
-async function withPair(
-  body: (
-    a: RunningServer,
-    b: RunningServer,
-    recA: ReturnType<typeof recordEvents>,
-    recB: ReturnType<typeof recordEvents>,
-  ) => Promise<void>,
-): Promise<void> {
-  const a = await server();
-  const b = await server();
-  const recA = recordEvents(a);
-  const recB = recordEvents(b);
-  try {
-    await body(a, b, recA, recB);
-  } finally {
-    recA.stop();
-    recB.stop();
-    await a.shutdown();
-    await b.shutdown();
-  }
-}
 
 async function dial(a: RunningServer, b: RunningServer, extra: Record<string, unknown> = {}) {
   const created = await call(a.url, "POST", "/v1/legs", {
@@ -46,7 +23,7 @@ async function dial(a: RunningServer, b: RunningServer, extra: Record<string, un
 }
 
 Deno.test("the caller hanging up while ringing CANCELs: api_hangup on A, caller_cancel on B", async () => {
-  await withPair(async (a, b, recA, recB) => {
+  await withPair(server, {}, async ({ a, b, recA, recB }) => {
     const out = await dial(a, b);
     const ringing = await waitEvent(recB, "leg.ringing");
     assert.equal((await call(b.url, "POST", `/v1/legs/${ringing.leg_id}/ring`)).status, 202);
@@ -59,7 +36,7 @@ Deno.test("the caller hanging up while ringing CANCELs: api_hangup on A, caller_
 });
 
 Deno.test("ring_timeout cancels an unanswered call: ring_timeout on A, caller_cancel on B", async () => {
-  await withPair(async (a, b, recA, recB) => {
+  await withPair(server, {}, async ({ a, b, recA, recB }) => {
     const started = performance.now();
     const out = await dial(a, b, { ring_timeout: 1 });
     const ringing = await waitEvent(recB, "leg.ringing");
@@ -72,7 +49,7 @@ Deno.test("ring_timeout cancels an unanswered call: ring_timeout on A, caller_ca
 });
 
 Deno.test("the callee's BYE ends both legs: api_hangup on B, remote_bye on A", async () => {
-  await withPair(async (a, b, recA, recB) => {
+  await withPair(server, {}, async ({ a, b, recA, recB }) => {
     const { out, inb } = await connect(a, b, recA, recB, { codecs: ["PCMU"] });
     assert.equal((await call(b.url, "DELETE", `/v1/legs/${inb}`)).status, 202);
     assert.equal((await waitEvent(recB, "leg.disconnected", inb)).cdr.reason, "api_hangup");
@@ -83,7 +60,7 @@ Deno.test("the callee's BYE ends both legs: api_hangup on B, remote_bye on A", a
 });
 
 Deno.test("max_duration ends a connected call after its seconds with a BYE", async () => {
-  await withPair(async (a, b, recA, recB) => {
+  await withPair(server, {}, async ({ a, b, recA, recB }) => {
     const { out, inb } = await connect(a, b, recA, recB, { codecs: ["PCMU"], max_duration: 1 });
     const connectedAt = performance.now();
     const endA = await waitEvent(recA, "leg.disconnected", out, 10_000);
@@ -94,7 +71,7 @@ Deno.test("max_duration ends a connected call after its seconds with a BYE", asy
 });
 
 Deno.test("DTMF sent on the callee's leg arrives on the caller's leg", async () => {
-  await withPair(async (a, b, recA, recB) => {
+  await withPair(server, {}, async ({ a, b, recA, recB }) => {
     const { out, inb } = await connect(a, b, recA, recB, { codecs: ["PCMU"] });
     const r = await call(b.url, "POST", `/v1/legs/${inb}/dtmf`, { digits: "9*" });
     assert.equal(r.status, 200, r.text);
@@ -110,12 +87,9 @@ Deno.test("DTMF sent on the callee's leg arrives on the caller's leg", async () 
 });
 
 Deno.test("an answer that cannot get RTP ports reports leg.command_failed and rejects the call with 500", async () => {
-  const a = await server();
-  // One RTP port pair: the first call takes it, the second cannot be given media.
-  const b = await server({ RTP_PORT_MIN: "39990", RTP_PORT_MAX: "39991" });
-  const recA = recordEvents(a);
-  const recB = recordEvents(b);
-  try {
+  // One RTP port pair on B: the first call takes it, the second cannot be given media.
+  const oneRtpPair = { RTP_PORT_MIN: "39990", RTP_PORT_MAX: "39991" };
+  await withPair(server, { b: oneRtpPair }, async ({ a, b, recA, recB }) => {
     const { out } = await connect(a, b, recA, recB, { codecs: ["PCMU"] });
     const second = await dial(a, b);
     await waitFor(
@@ -132,32 +106,22 @@ Deno.test("an answer that cannot get RTP ports reports leg.command_failed and re
     assert.equal((await waitEvent(recB, "leg.disconnected", inb2)).cdr.reason, "server_error");
     assert.equal((await waitEvent(recA, "leg.disconnected", second)).cdr.reason, "sip_500");
     assert.equal(find(recA, "leg.disconnected", out), undefined, "the first call is untouched");
-  } finally {
-    recA.stop();
-    recB.stop();
-    await a.shutdown();
-    await b.shutdown();
-  }
+  });
 });
 
 Deno.test("a call left on hold past the hold limit ends with rtp_timeout", async () => {
-  const a = await server({}, { sip: { heldLimitMs: 1500 } });
-  const b = await server();
-  const recA = recordEvents(a);
-  const recB = recordEvents(b);
-  try {
-    const { out, inb } = await connect(a, b, recA, recB, { codecs: ["PCMU"] });
-    assert.equal((await call(a.url, "POST", `/v1/legs/${out}/hold`)).status, 202);
-    await waitEvent(recA, "leg.hold", out);
-    const heldAt = performance.now();
-    const end = await waitEvent(recA, "leg.disconnected", out, 10_000);
-    assert.equal(end.cdr.reason, "rtp_timeout");
-    assert.ok(performance.now() - heldAt >= 1200, "not before the limit");
-    assert.equal((await waitEvent(recB, "leg.disconnected", inb)).cdr.reason, "remote_bye");
-  } finally {
-    recA.stop();
-    recB.stop();
-    await a.shutdown();
-    await b.shutdown();
-  }
+  await withPair(
+    server,
+    { aOptions: { sip: { heldLimitMs: 1500 } } },
+    async ({ a, b, recA, recB }) => {
+      const { out, inb } = await connect(a, b, recA, recB, { codecs: ["PCMU"] });
+      assert.equal((await call(a.url, "POST", `/v1/legs/${out}/hold`)).status, 202);
+      await waitEvent(recA, "leg.hold", out);
+      const heldAt = performance.now();
+      const end = await waitEvent(recA, "leg.disconnected", out, 10_000);
+      assert.equal(end.cdr.reason, "rtp_timeout");
+      assert.ok(performance.now() - heldAt >= 1200, "not before the limit");
+      assert.equal((await waitEvent(recB, "leg.disconnected", inb)).cdr.reason, "remote_bye");
+    },
+  );
 });

@@ -110,14 +110,18 @@ Deno.test("a re-INVITE moving the caller's media is applied, a bad one gets 488 
     await waitEvent(rec, "leg.connected", leg);
     assert.ok(await rtpArrives(first), "RTP goes to the first port");
 
+    /** A re-INVITE in the dialog offering `pt`/`name` at `port`; CSeq and SDP version `cseq`. */
+    const reinvite = (cseq: number, port: number, pt: number, name: string) =>
+      peer.send(request("INVITE", {
+        ...base,
+        cseq,
+        branch: `z9hG4bK-ri-${cseq}`,
+        toTag,
+        body: sdp(port, pt, name, cseq),
+      }));
+
     // Media moves to the second port.
-    await peer.send(request("INVITE", {
-      ...base,
-      cseq: 2,
-      branch: "z9hG4bK-ri-2",
-      toTag,
-      body: sdp(portOf(second), 0, "PCMU", 2),
-    }));
+    await reinvite(2, portOf(second), 0, "PCMU");
     const ok2 = await peer.response({ status: 200, callId, ms: 10_000 });
     assert.ok(ok2, "the re-INVITE is answered 200");
     assert.match(ok2.raw, /\r\nm=audio \d+ RTP\/AVP 0/, "with our SDP, same codec");
@@ -125,13 +129,7 @@ Deno.test("a re-INVITE moving the caller's media is applied, a bad one gets 488 
     assert.ok(await rtpArrives(second), "RTP follows to the second port");
 
     // An offer we cannot answer: 488, and the media stays where it is.
-    await peer.send(request("INVITE", {
-      ...base,
-      cseq: 3,
-      branch: "z9hG4bK-ri-3",
-      toTag,
-      body: sdp(portOf(first), 18, "G729", 3),
-    }));
+    await reinvite(3, portOf(first), 18, "G729");
     const refused = await peer.response({ callId, final: true, ms: 10_000 });
     assert.equal(refused?.status, 488);
     await peer.send(request("ACK", { ...base, cseq: 3, branch: "z9hG4bK-ri-3", toTag }));

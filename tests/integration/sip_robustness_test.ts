@@ -11,13 +11,12 @@
 import assert from "node:assert/strict";
 import v8 from "node:v8";
 import vm from "node:vm";
-import { call, recordEvents, startTestServer } from "../helpers/server.ts";
-import { PcmClient, sleep, waitFor } from "../helpers/pcm_client.ts";
+import { call, startTestServer } from "../helpers/server.ts";
+import { sleep, waitFor } from "../helpers/pcm_client.ts";
 import { type RawReply, RawTcpPeer, RawUdpPeer } from "../helpers/sip_raw.ts";
-import { toneRatio } from "../../src/media/goertzel.ts";
+import { hearEachOther, onPair, roomToRoomCall, waitEvent } from "../helpers/sip_pair.ts";
 import { Logger } from "../../src/log/logger.ts";
 import type { RunningServer } from "../../src/server.ts";
-import type { PublishedEvent } from "../../src/events/event.ts";
 import { isKeepAlive, parseMessage } from "../../src/sip/message/mod.ts";
 import type { UdpTransport } from "../../src/sip/transport/mod.ts";
 
@@ -82,83 +81,23 @@ async function idle(srv: RunningServer, ms: number): Promise<void> {
 
 // --- a normal call, as in sip_calls_test.ts ---
 
-type Rec = { events: PublishedEvent[]; stop: () => void };
-
-// deno-lint-ignore no-explicit-any
-function findEvent(rec: Rec, type: string, legId?: string): any {
-  return rec.events.find((e) =>
-    e.type === type && (legId === undefined || e.envelope.leg_id === legId)
-  )?.envelope;
-}
-
-async function waitEvent(rec: Rec, type: string, legId?: string, ms = 10_000) {
-  await waitFor(() => findEvent(rec, type, legId) !== undefined, ms, `${type} ${legId ?? ""}`);
-  return findEvent(rec, type, legId);
-}
-
-function wsUrl(base: string, path: string): string {
-  return base.replace(/^http/, "ws") + path;
-}
-
 /** A dials B, B's app answers, a tone crosses each way; then A hangs up. */
-async function assertCallWithAudio(a: RunningServer, b: RunningServer): Promise<void> {
-  const recA = recordEvents(a);
-  const recB = recordEvents(b);
-  const wsA = new PcmClient(wsUrl(a.url, "/v1/legs/websocket?room_id=ra&sample_rate=16000"), {
-    rate: 16000,
-    toneHz: 700,
-  });
-  let wsB: PcmClient | undefined;
-  try {
-    await wsA.opened;
-    await waitFor(() => a.ctx.media.roomWorkerIndex("ra") !== undefined, 10_000, "room ra");
-    const created = await call(a.url, "POST", "/v1/legs", {
-      type: "sip",
-      to: `sip:bob@127.0.0.1:${b.sipPort}`,
-      codecs: ["PCMU"],
-      room_id: "ra",
+function assertCallWithAudio(a: RunningServer, b: RunningServer): Promise<void> {
+  return onPair(a, b, async (p) => {
+    const { out, inb, wsA, wsB } = await roomToRoomCall(p, { codecs: ["PCMU"] }, {
+      roomWaitMs: 10_000,
     });
-    assert.equal(created.status, 201, created.text);
-    const out = created.json.id as string;
-    const ringing = await waitEvent(recB, "leg.ringing");
-    const inb = ringing.leg_id as string;
-    const answered = await call(b.url, "POST", `/v1/legs/${inb}/answer`);
-    assert.equal(answered.status, 202, answered.text);
-    await waitEvent(recA, "leg.connected", out);
-    await waitEvent(recB, "leg.connected", inb);
-    const added = await call(b.url, "POST", "/v1/rooms/rb/legs", { leg_id: inb });
-    assert.equal(added.status, 200, added.text);
-    wsB = new PcmClient(wsUrl(b.url, "/v1/legs/websocket?room_id=rb&sample_rate=16000"), {
-      rate: 16000,
-      toneHz: 1100,
+    await hearEachOther(wsA, wsB, {
+      firstMs: 20_000,
+      moreMs: 10_000,
+      aHears: "A's WebSocket leg hears B's tone",
+      bHears: "B's WebSocket leg hears A's tone",
     });
-    await wsB.opened;
-    wsA.startSending();
-    wsB.startSending();
-    const bClient = wsB;
-    await waitFor(
-      () => wsA.received.length >= 100 && bClient.received.length >= 100,
-      20_000,
-      "audio both ways",
-    );
-    const mark = [wsA.received.length, bClient.received.length];
-    await waitFor(
-      () => wsA.received.length >= mark[0] + 25 && bClient.received.length >= mark[1] + 25,
-      10_000,
-      "more audio",
-    );
-    assert.ok(toneRatio(wsA.tail(400), 16000, 1100) > 0.3, "A's WebSocket leg hears B's tone");
-    assert.ok(toneRatio(bClient.tail(400), 16000, 700) > 0.3, "B's WebSocket leg hears A's tone");
     const del = await call(a.url, "DELETE", `/v1/legs/${out}`);
     assert.equal(del.status, 202);
-    await waitEvent(recA, "leg.disconnected", out);
-    await waitEvent(recB, "leg.disconnected", inb);
-  } finally {
-    recA.stop();
-    recB.stop();
-    await wsA.close();
-    await wsB?.close();
-  }
+    await waitEvent(p.recA, "leg.disconnected", out);
+    await waitEvent(p.recB, "leg.disconnected", inb);
+  });
 }
 
 // --- the seeded hostile corpus ---

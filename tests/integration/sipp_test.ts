@@ -5,13 +5,19 @@
  * calls that SIPp answers, rejects or leaves ringing.
  */
 import assert from "node:assert/strict";
-import { call, recordEvents, startTestServer } from "../helpers/server.ts";
+import { call, startTestServer } from "../helpers/server.ts";
 import { PcmClient, waitFor } from "../helpers/pcm_client.ts";
-import { describeSipp, Sipp, sippInstalled, sippMessages, sippStep } from "../helpers/sipp.ts";
-import { toneRatio } from "../../src/media/goertzel.ts";
-import { ulawDecode, ulawEncode } from "../../src/codecs/g711.ts";
+import { describeSipp, sippInstalled, sippMessages, sippStep } from "../helpers/sipp.ts";
+import {
+  bestToneRatio,
+  inboundLegs,
+  type SippRig,
+  ulawTone,
+  withSippServer,
+} from "../helpers/sipp_rig.ts";
+import { findAll, waitEvent, wsUrl } from "../helpers/sip_pair.ts";
+import { ulawDecode } from "../../src/codecs/g711.ts";
 import type { RunningServer } from "../../src/server.ts";
-import type { PublishedEvent } from "../../src/events/event.ts";
 
 const ignore = !sippInstalled();
 
@@ -30,130 +36,49 @@ function server(env: Record<string, string> = {}): Promise<RunningServer> {
   });
 }
 
-type Rec = { events: PublishedEvent[]; stop: () => void };
-
-// deno-lint-ignore no-explicit-any
-type Envelope = any;
-
-function all(rec: Rec, type: string, legId?: string): Envelope[] {
-  return rec.events.filter((e) =>
-    e.type === type && (legId === undefined || e.envelope.leg_id === legId)
-  ).map((e) => e.envelope);
-}
-
-/** Ids of the SIP inbound legs in the order they rang. */
-function inboundLegs(rec: Rec): string[] {
-  return all(rec, "leg.ringing").filter((e) => e.leg_type === "sip_inbound").map((e) => e.leg_id);
-}
-
-async function waitEvent(rec: Rec, type: string, legId?: string, ms = 10_000): Promise<Envelope> {
-  await waitFor(() => all(rec, type, legId).length > 0, ms, `${type} ${legId ?? ""}`);
-  return all(rec, type, legId)[0];
-}
-
-/**
- * Plays the app: answers every ringing SIP inbound leg with `POST /answer` and, when `roomId` is
- * given, adds it to that room once connected. Returns a stop function that checks the replies.
- */
-function autoAnswer(srv: RunningServer, rec: Rec, roomId?: string): () => Promise<void> {
-  const answered = new Set<string>();
-  const joined = new Set<string>();
-  const replies: Promise<{ status: number; text: string }>[] = [];
-  const timer = setInterval(() => {
-    for (const e of all(rec, "leg.ringing")) {
-      if (e.leg_type !== "sip_inbound" || answered.has(e.leg_id)) continue;
-      answered.add(e.leg_id);
-      replies.push(call(srv.url, "POST", `/v1/legs/${e.leg_id}/answer`));
-    }
-    if (roomId === undefined) return;
-    for (const e of all(rec, "leg.connected")) {
-      if (!answered.has(e.leg_id) || joined.has(e.leg_id)) continue;
-      joined.add(e.leg_id);
-      replies.push(call(srv.url, "POST", `/v1/rooms/${roomId}/legs`, { leg_id: e.leg_id }));
-    }
-  }, 10);
-  return async () => {
-    clearInterval(timer);
-    for (const r of await Promise.all(replies)) {
-      assert.ok(r.status === 200 || r.status === 202, `app request: ${r.status} ${r.text}`);
-    }
-  };
-}
-
-/** `seconds` of a sine at `hz` and amplitude 0.5 full scale, µ-law encoded at 8 kHz. */
-function ulawTone(hz: number, seconds: number): Uint8Array {
-  const pcm = new Int16Array(8000 * seconds);
-  for (let i = 0; i < pcm.length; i++) {
-    pcm[i] = Math.round(16000 * Math.sin((2 * Math.PI * hz * i) / 8000));
-  }
-  const out = new Uint8Array(pcm.length);
-  ulawEncode(pcm, out);
-  return out;
-}
-
-/** The best share of energy at `hz` over 200 ms windows of `samples` (0 when too short). */
-function bestToneRatio(samples: Int16Array, rate: number, hz: number): number {
-  const win = rate / 5;
-  let best = 0;
-  for (let at = 0; at + win <= samples.length; at += win / 2) {
-    best = Math.max(best, toneRatio(samples, rate, hz, at, win));
-  }
-  return best;
+/** Runs `body` against a fresh server (see `withSippServer`). */
+function rig(body: (rig: SippRig) => Promise<void>, env?: Record<string, string>): Promise<void> {
+  return withSippServer(() => server(env), body);
 }
 
 Deno.test({
   name:
     "sipp UAC call: the room hears its 1 kHz PCMU stream and its BYE ends the leg as remote_bye",
   ignore,
-  async fn() {
-    const srv = await server();
-    const rec = recordEvents(srv);
-    const ws = new PcmClient(
-      srv.url.replace(/^http/, "ws") + "/v1/legs/websocket?room_id=r1&sample_rate=8000",
-      { rate: 8000 },
-    );
-    let stopAnswering: (() => Promise<void>) | undefined;
-    let sipp: Sipp | undefined;
-    try {
-      await ws.opened;
-      // The room's mixer runs once the media worker is up: warm it before the call.
-      await waitFor(() => ws.received.length >= 5, 15_000, "room audio");
-      stopAnswering = autoAnswer(srv, rec, "r1");
-      sipp = await Sipp.start({
-        scenario: "uac_audio.xml",
-        remote: `127.0.0.1:${srv.sipPort}`,
-        pauseMs: 3000,
-        files: { "tone.pcmu": ulawTone(1000, 1) },
+  fn: () =>
+    rig(async ({ srv, rec, autoAnswer, uac }) => {
+      const ws = new PcmClient(wsUrl(srv.url, "/v1/legs/websocket?room_id=r1&sample_rate=8000"), {
+        rate: 8000,
       });
-      const result = await sipp.finished;
-      assert.equal(result.code, 0, describeSipp(result));
-      assert.equal(result.successful, 1, describeSipp(result));
-      const [leg] = inboundLegs(rec);
-      assert.ok(leg, "the call reached the app");
-      const end = await waitEvent(rec, "leg.disconnected", leg);
-      assert.equal(end.cdr.reason, "remote_bye");
-      assert.ok(end.quality?.rtp_packets_received >= 50, JSON.stringify(end.quality));
-      const heard = bestToneRatio(ws.concat(), 8000, 1000);
-      assert.ok(heard > 0.8, `the room heard 1 kHz (best ratio ${heard.toFixed(3)})`);
-    } finally {
-      await stopAnswering?.();
-      await sipp?.close();
-      rec.stop();
-      await ws.close();
-      await srv.shutdown();
-    }
-  },
+      try {
+        await ws.opened;
+        // The room's mixer runs once the media worker is up: warm it before the call.
+        await waitFor(() => ws.received.length >= 5, 15_000, "room audio");
+        autoAnswer("r1");
+        await uac({
+          scenario: "uac_audio.xml",
+          pauseMs: 3000,
+          files: { "tone.pcmu": ulawTone(1000, 1) },
+        }, 1);
+        const [leg] = inboundLegs(rec);
+        assert.ok(leg, "the call reached the app");
+        const end = await waitEvent(rec, "leg.disconnected", leg);
+        assert.equal(end.cdr.reason, "remote_bye");
+        assert.ok(end.quality?.rtp_packets_received >= 50, JSON.stringify(end.quality));
+        const heard = bestToneRatio(ws.concat(), 8000, 1000);
+        assert.ok(heard > 0.8, `the room heard 1 kHz (best ratio ${heard.toFixed(3)})`);
+      } finally {
+        await ws.close();
+      }
+    }),
 });
 
 Deno.test({
   name: "adding a ringing sipp call to a room answers it (compat: add_leg_to_room auto-answers)",
   ignore,
-  async fn() {
-    const srv = await server();
-    const rec = recordEvents(srv);
-    let sipp: Sipp | undefined;
-    try {
-      sipp = await Sipp.start({
+  fn: () =>
+    rig(async ({ srv, rec, sipp }) => {
+      const run = await sipp({
         scenario: "uac_audio.xml",
         remote: `127.0.0.1:${srv.sipPort}`,
         pauseMs: 500,
@@ -163,39 +88,27 @@ Deno.test({
       const [leg] = inboundLegs(rec);
       const added = await call(srv.url, "POST", "/v1/rooms/r2/legs", { leg_id: leg });
       assert.equal(added.status, 200, added.text);
-      const result = await sipp.finished;
+      const result = await run.finished;
       assert.equal(result.code, 0, describeSipp(result));
-      assert.equal(all(rec, "leg.connected", leg).length, 1);
-      assert.equal(all(rec, "leg.joined_room", leg)[0]?.room_id, "r2");
-    } finally {
-      await sipp?.close();
-      rec.stop();
-      await srv.shutdown();
-    }
-  },
+      assert.equal(findAll(rec, "leg.connected", leg).length, 1);
+      assert.equal(findAll(rec, "leg.joined_room", leg)[0]?.room_id, "r2");
+    }),
 });
 
 Deno.test({
   name: "sipp UAC over a lossy link: three calls complete; the unacknowledged 2xx is retransmitted",
   ignore,
-  async fn() {
-    const srv = await server();
-    const rec = recordEvents(srv);
-    const stopAnswering = autoAnswer(srv, rec);
-    let sipp: Sipp | undefined;
-    try {
-      sipp = await Sipp.start({
+  fn: () =>
+    rig(async ({ rec, autoAnswer, uac }) => {
+      autoAnswer();
+      const result = await uac({
         scenario: "uac_lossy.xml",
-        remote: `127.0.0.1:${srv.sipPort}`,
         calls: 3,
         pauseMs: 200,
         timeoutS: 40,
         // Room for the unlucky run that loses several copies of one message in a row.
         args: ["-max_invite_retrans", "10", "-max_non_invite_retrans", "12"],
-      });
-      const result = await sipp.finished;
-      assert.equal(result.code, 0, describeSipp(result));
-      assert.equal(result.successful, 3, describeSipp(result));
+      }, 3);
       assert.equal(result.failed, 0, describeSipp(result));
       // SIPp sat on each 2xx for 1.1 s (> T1): the server re-sent it at least once per call.
       const ok = sippStep(result, "200");
@@ -203,59 +116,39 @@ Deno.test({
       const legs = inboundLegs(rec);
       assert.equal(legs.length, 3, "one leg per call, INVITE retransmissions absorbed");
       await waitFor(
-        () => legs.every((id) => all(rec, "leg.disconnected", id).length > 0),
+        () => legs.every((id) => findAll(rec, "leg.disconnected", id).length > 0),
         10_000,
         "three disconnects",
       );
       for (const id of legs) {
         // Even when the BYE overtook a lost ACK the leg was connected first; it ends once.
-        assert.equal(all(rec, "leg.connected", id).length, 1);
-        const ends = all(rec, "leg.disconnected", id);
+        assert.equal(findAll(rec, "leg.connected", id).length, 1);
+        const ends = findAll(rec, "leg.disconnected", id);
         assert.equal(ends.length, 1, "one disconnect per leg");
         assert.equal(ends[0].cdr.reason, "remote_bye");
       }
-    } finally {
-      await stopAnswering();
-      await sipp?.close();
-      rec.stop();
-      await srv.shutdown();
-    }
-  },
+    }),
 });
 
 /** sipp calls, the app answers, sipp's ACK is lost and its BYE arrives before the next 2xx. */
-async function ackLostCall(check: (leg: string, rec: Rec) => void): Promise<void> {
-  const srv = await server();
-  const rec = recordEvents(srv);
-  const stopAnswering = autoAnswer(srv, rec);
-  let sipp: Sipp | undefined;
-  try {
-    sipp = await Sipp.start({
-      scenario: "uac_ack_lost.xml",
-      remote: `127.0.0.1:${srv.sipPort}`,
-      pauseMs: 100,
-    });
-    const result = await sipp.finished;
-    assert.equal(result.code, 0, describeSipp(result));
+function ackLostCall(check: (leg: string, rig: SippRig) => void): Promise<void> {
+  return rig(async (r) => {
+    r.autoAnswer();
+    const result = await r.uac({ scenario: "uac_ack_lost.xml", pauseMs: 100 });
     assert.ok(sippMessages(result, "received", /^SIP\/2\.0 200 /, "2 BYE").length >= 1);
-    const [leg] = inboundLegs(rec);
+    const [leg] = inboundLegs(r.rec);
     assert.ok(leg, "the call reached the app");
-    await waitEvent(rec, "leg.disconnected", leg);
-    check(leg, rec);
-  } finally {
-    await stopAnswering();
-    await sipp?.close();
-    rec.stop();
-    await srv.shutdown();
-  }
+    await waitEvent(r.rec, "leg.disconnected", leg);
+    check(leg, r);
+  });
 }
 
 Deno.test({
   name: "a BYE that overtakes a lost ACK ends the answered leg as remote_bye, not connect_failed",
   ignore,
   fn: () =>
-    ackLostCall((leg, rec) => {
-      const ends = all(rec, "leg.disconnected", leg);
+    ackLostCall((leg, { rec }) => {
+      const ends = findAll(rec, "leg.disconnected", leg);
       assert.equal(ends.length, 1);
       assert.equal(ends[0].cdr.reason, "remote_bye");
     }),
@@ -265,44 +158,45 @@ Deno.test({
   name: "a BYE that overtakes a lost ACK still reports the answered leg as connected first",
   ignore,
   fn: () =>
-    ackLostCall((leg, rec) => {
+    ackLostCall((leg, { rec }) => {
       const order = rec.events.filter((e) => e.envelope.leg_id === leg).map((e) => e.type);
       assert.deepEqual(order, ["leg.ringing", "leg.connected", "leg.disconnected"]);
-      assert.equal(all(rec, "leg.disconnected", leg)[0].cdr.reason, "remote_bye");
+      assert.equal(findAll(rec, "leg.disconnected", leg)[0].cdr.reason, "remote_bye");
     }),
 });
+
+/** Creates an outbound SIP leg to the SIPp UAS on `port`; returns its id. */
+async function dialSipp(srv: RunningServer, port: number, extra: Record<string, unknown> = {}) {
+  const created = await call(srv.url, "POST", "/v1/legs", {
+    type: "sip",
+    to: `sip:service@127.0.0.1:${port}`,
+    ...extra,
+  });
+  assert.equal(created.status, 201, created.text);
+  return created.json.id as string;
+}
 
 Deno.test({
   name:
     "sipp UAS answering late: the server retransmits its INVITE (Timer A) and ACKs a repeated 2xx",
   ignore,
-  async fn() {
-    const srv = await server();
-    const rec = recordEvents(srv);
-    let sipp: Sipp | undefined;
-    try {
-      sipp = await Sipp.start({
+  fn: () =>
+    rig(async ({ srv, rec, sipp }) => {
+      const run = await sipp({
         scenario: "uas_late_answer.xml",
         timeoutS: 20,
         args: ["-pause_msg_ign"],
       });
-      const created = await call(srv.url, "POST", "/v1/legs", {
-        type: "sip",
-        to: `sip:service@127.0.0.1:${sipp.port}`,
-        codecs: ["PCMU"],
-      });
-      assert.equal(created.status, 201, created.text);
-      const leg = created.json.id as string;
+      const leg = await dialSipp(srv, run.port, { codecs: ["PCMU"] });
       await waitEvent(rec, "leg.connected", leg);
-      const running = sipp;
       await waitFor(
-        () => sippMessages(running.messagesSoFar(), "received", /^ACK /).length >= 2,
+        () => sippMessages(run.messagesSoFar(), "received", /^ACK /).length >= 2,
         10_000,
         "the ACK of the repeated 200",
       );
       const del = await call(srv.url, "DELETE", `/v1/legs/${leg}`);
       assert.equal(del.status, 202, del.text);
-      const result = await sipp.finished;
+      const result = await run.finished;
       assert.equal(result.code, 0, describeSipp(result));
       assert.equal(result.successful, 1, describeSipp(result));
       const invites = sippMessages(result, "received", /^INVITE /);
@@ -314,32 +208,17 @@ Deno.test({
       assert.equal(sippMessages(result, "received", /^BYE /, "2 BYE").length >= 1, true);
       const end = await waitEvent(rec, "leg.disconnected", leg);
       assert.equal(end.cdr.reason, "api_hangup");
-      assert.equal(all(rec, "leg.connected", leg).length, 1);
-    } finally {
-      await sipp?.close();
-      rec.stop();
-      await srv.shutdown();
-    }
-  },
+      assert.equal(findAll(rec, "leg.connected", leg).length, 1);
+    }),
 });
 
 Deno.test({
   name:
     "sipp UAC CANCEL while ringing: 200 for the CANCEL, 487 for the INVITE, leg ends caller_cancel",
   ignore,
-  async fn() {
-    const srv = await server({ SIP_AUTO_RINGING: "true" });
-    const rec = recordEvents(srv);
-    let sipp: Sipp | undefined;
-    try {
-      sipp = await Sipp.start({
-        scenario: "uac_cancel.xml",
-        remote: `127.0.0.1:${srv.sipPort}`,
-        timeoutS: 20,
-      });
-      const result = await sipp.finished;
-      assert.equal(result.code, 0, describeSipp(result));
-      assert.equal(result.successful, 1, describeSipp(result));
+  fn: () =>
+    rig(async ({ rec, uac }) => {
+      const result = await uac({ scenario: "uac_cancel.xml", timeoutS: 20 }, 1);
       assert.equal(
         sippMessages(result, "received", /^SIP\/2\.0 200 /, "1 CANCEL").length >= 1,
         true,
@@ -355,31 +234,16 @@ Deno.test({
       assert.ok(leg, "the call reached the app");
       const end = await waitEvent(rec, "leg.disconnected", leg);
       assert.equal(end.cdr.reason, "caller_cancel");
-      assert.equal(all(rec, "leg.connected", leg).length, 0);
-    } finally {
-      await sipp?.close();
-      rec.stop();
-      await srv.shutdown();
-    }
-  },
+      assert.equal(findAll(rec, "leg.connected", leg).length, 0);
+    }, { SIP_AUTO_RINGING: "true" }),
 });
 
 Deno.test({
   name: "sipp requests in an unknown dialog (BYE, INFO, re-INVITE) get 481 and create nothing",
   ignore,
-  async fn() {
-    const srv = await server();
-    const rec = recordEvents(srv);
-    let sipp: Sipp | undefined;
-    try {
-      sipp = await Sipp.start({
-        scenario: "uac_unknown_dialog.xml",
-        remote: `127.0.0.1:${srv.sipPort}`,
-        timeoutS: 20,
-      });
-      const result = await sipp.finished;
-      assert.equal(result.code, 0, describeSipp(result));
-      assert.equal(result.successful, 1, describeSipp(result));
+  fn: () =>
+    rig(async ({ srv, rec, uac }) => {
+      const result = await uac({ scenario: "uac_unknown_dialog.xml", timeoutS: 20 }, 1);
       for (const cseq of ["1 BYE", "2 INFO", "3 INVITE"]) {
         const got = sippMessages(result, "received", /^SIP\/2\.0 481 /, cseq);
         assert.ok(got.length >= 1, `481 for ${cseq}: ${describeSipp(result)}`);
@@ -392,13 +256,8 @@ Deno.test({
         "no other final response",
       );
       assert.equal(srv.ctx.legs.size, 0, "no leg was created");
-      assert.equal(all(rec, "leg.ringing").length, 0);
-    } finally {
-      await sipp?.close();
-      rec.stop();
-      await srv.shutdown();
-    }
-  },
+      assert.equal(findAll(rec, "leg.ringing").length, 0);
+    }),
 });
 
 /** Debian's sip-tester ships RFC 4733 captures; SIPp replays them through a raw socket. */
@@ -415,33 +274,21 @@ function canReplayPcap(): boolean {
 Deno.test({
   name: "sipp UAC plays an RFC 4733 digit 5 (with three end packets): dtmf.received 5 exactly once",
   ignore: ignore || !canReplayPcap(),
-  async fn() {
-    const srv = await server();
-    const rec = recordEvents(srv);
-    const stopAnswering = autoAnswer(srv, rec);
-    let sipp: Sipp | undefined;
-    try {
-      sipp = await Sipp.start({
+  fn: () =>
+    rig(async ({ rec, autoAnswer, uac }) => {
+      autoAnswer();
+      await uac({
         scenario: "uac_dtmf.xml",
-        remote: `127.0.0.1:${srv.sipPort}`,
         pauseMs: 1500,
         files: { "dtmf.pcap": await Deno.readFile(DTMF_PCAP) },
       });
-      const result = await sipp.finished;
-      assert.equal(result.code, 0, describeSipp(result));
       const [leg] = inboundLegs(rec);
       assert.ok(leg, "the call reached the app");
       const end = await waitEvent(rec, "leg.disconnected", leg);
       assert.equal(end.cdr.reason, "remote_bye");
-      const digits = all(rec, "dtmf.received", leg);
+      const digits = findAll(rec, "dtmf.received", leg);
       assert.deepEqual(digits.map((d) => d.digit), ["5"], JSON.stringify(digits));
-    } finally {
-      await stopAnswering();
-      await sipp?.close();
-      rec.stop();
-      await srv.shutdown();
-    }
-  },
+    }),
 });
 
 /** What the test's RTP socket received: decoded PCMU and RFC 4733 event payloads. */
@@ -501,112 +348,89 @@ Deno.test({
   name:
     "server dials sipp UAS: 180 then 200, the peer hears the room's 1 kHz and digit 5, BYE on hangup",
   ignore,
-  async fn() {
-    const srv = await server();
-    const rec = recordEvents(srv);
-    const rtp = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-    const capture = captureRtp(rtp);
-    const ws = new PcmClient(
-      srv.url.replace(/^http/, "ws") + "/v1/legs/websocket?room_id=r6&sample_rate=8000",
-      { rate: 8000, toneHz: 1000, amplitude: 0.3 },
-    );
-    let sipp: Sipp | undefined;
-    try {
-      await ws.opened;
-      ws.startSending();
-      sipp = await Sipp.start({
-        scenario: "uas_answer.xml",
-        keys: { rtp_port: String((rtp.addr as Deno.NetAddr).port) },
-        timeoutS: 25,
+  fn: () =>
+    rig(async ({ srv, rec, sipp }) => {
+      const rtp = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+      const capture = captureRtp(rtp);
+      const ws = new PcmClient(wsUrl(srv.url, "/v1/legs/websocket?room_id=r6&sample_rate=8000"), {
+        rate: 8000,
+        toneHz: 1000,
+        amplitude: 0.3,
       });
-      const created = await call(srv.url, "POST", "/v1/legs", {
-        type: "sip",
-        to: `sip:service@127.0.0.1:${sipp.port}`,
-        codecs: ["PCMU"],
-        room_id: "r6",
-      });
-      assert.equal(created.status, 201, created.text);
-      const leg = created.json.id as string;
-      await waitEvent(rec, "leg.connected", leg, 15_000);
-      await waitFor(() => capture.audio.length >= 50, 15_000, "50 RTP packets at the peer");
-      await waitFor(
-        () => bestToneRatio(joinPcm(capture.audio), 8000, 1000) > 0.8,
-        10_000,
-        "1 kHz at the peer",
-      );
+      try {
+        await ws.opened;
+        ws.startSending();
+        const run = await sipp({
+          scenario: "uas_answer.xml",
+          keys: { rtp_port: String((rtp.addr as Deno.NetAddr).port) },
+          timeoutS: 25,
+        });
+        const leg = await dialSipp(srv, run.port, { codecs: ["PCMU"], room_id: "r6" });
+        await waitEvent(rec, "leg.connected", leg, 15_000);
+        await waitFor(() => capture.audio.length >= 50, 15_000, "50 RTP packets at the peer");
+        await waitFor(
+          () => bestToneRatio(joinPcm(capture.audio), 8000, 1000) > 0.8,
+          10_000,
+          "1 kHz at the peer",
+        );
 
-      const r = await call(srv.url, "POST", `/v1/legs/${leg}/dtmf`, { digits: "5" });
-      assert.equal(r.status, 200, r.text);
-      // RFC 4733 §2.5.1.4: the end packet goes out three times.
-      await waitFor(
-        () => capture.events.filter((e) => e.end).length >= 3,
-        10_000,
-        "three RFC 4733 end packets",
-      );
-      const events = capture.events;
-      assert.ok(events.every((e) => e.event === 5), JSON.stringify(events));
-      assert.equal(new Set(events.map((e) => e.timestamp)).size, 1, "one event, one timestamp");
-      const ends = events.filter((e) => e.end);
-      assert.ok(ends[0].duration >= 400, `event lasted ${ends[0].duration} samples`);
-      assert.ok(ends.every((e) => e.duration === ends[0].duration), JSON.stringify(ends));
+        const r = await call(srv.url, "POST", `/v1/legs/${leg}/dtmf`, { digits: "5" });
+        assert.equal(r.status, 200, r.text);
+        // RFC 4733 §2.5.1.4: the end packet goes out three times.
+        await waitFor(
+          () => capture.events.filter((e) => e.end).length >= 3,
+          10_000,
+          "three RFC 4733 end packets",
+        );
+        const events = capture.events;
+        assert.ok(events.every((e) => e.event === 5), JSON.stringify(events));
+        assert.equal(new Set(events.map((e) => e.timestamp)).size, 1, "one event, one timestamp");
+        const ends = events.filter((e) => e.end);
+        assert.ok(ends[0].duration >= 400, `event lasted ${ends[0].duration} samples`);
+        assert.ok(ends.every((e) => e.duration === ends[0].duration), JSON.stringify(ends));
 
-      const del = await call(srv.url, "DELETE", `/v1/legs/${leg}`);
-      assert.equal(del.status, 202, del.text);
-      const result = await sipp.finished;
-      assert.equal(result.code, 0, describeSipp(result));
-      assert.equal(result.successful, 1, describeSipp(result));
-      assert.equal(sippMessages(result, "received", /^ACK /).length, 1, "the 2xx was ACKed once");
-      const bye = sippMessages(result, "received", /^BYE /)[0];
-      assert.ok(bye, describeSipp(result));
-      assert.match(
-        bye.text.split("\n")[0],
-        new RegExp(`^BYE sip:sipp@127\\.0\\.0\\.1:${sipp.port}`),
-      );
-      const end = await waitEvent(rec, "leg.disconnected", leg);
-      assert.equal(end.cdr.reason, "api_hangup");
-    } finally {
-      await sipp?.close();
-      rtp.close();
-      await capture.done;
-      rec.stop();
-      await ws.close();
-      await srv.shutdown();
-    }
-  },
+        const del = await call(srv.url, "DELETE", `/v1/legs/${leg}`);
+        assert.equal(del.status, 202, del.text);
+        const result = await run.finished;
+        assert.equal(result.code, 0, describeSipp(result));
+        assert.equal(result.successful, 1, describeSipp(result));
+        assert.equal(sippMessages(result, "received", /^ACK /).length, 1, "the 2xx was ACKed once");
+        const bye = sippMessages(result, "received", /^BYE /)[0];
+        assert.ok(bye, describeSipp(result));
+        assert.match(
+          bye.text.split("\n")[0],
+          new RegExp(`^BYE sip:sipp@127\\.0\\.0\\.1:${run.port}`),
+        );
+        const end = await waitEvent(rec, "leg.disconnected", leg);
+        assert.equal(end.cdr.reason, "api_hangup");
+      } finally {
+        rtp.close();
+        await capture.done;
+        await ws.close();
+      }
+    }),
 });
 
 Deno.test({
   name:
     "server dials sipp UAS: 486 ends the leg busy, endless ringing hits ring_timeout and CANCELs",
   ignore,
-  async fn() {
-    const srv = await server();
-    const rec = recordEvents(srv);
-    let sipp: Sipp | undefined;
-    try {
-      sipp = await Sipp.start({ scenario: "uas_busy.xml", timeoutS: 15 });
-      let created = await call(srv.url, "POST", "/v1/legs", {
-        type: "sip",
-        to: `sip:service@127.0.0.1:${sipp.port}`,
-      });
-      assert.equal(created.status, 201, created.text);
-      let end = await waitEvent(rec, "leg.disconnected", created.json.id);
+  fn: () =>
+    rig(async ({ srv, rec, sipp }) => {
+      const busy = await sipp({ scenario: "uas_busy.xml", timeoutS: 15 });
+      let leg = await dialSipp(srv, busy.port);
+      let end = await waitEvent(rec, "leg.disconnected", leg);
       assert.equal(end.cdr.reason, "busy");
-      let result = await sipp.finished;
+      let result = await busy.finished;
       assert.equal(result.code, 0, describeSipp(result));
       assert.equal(sippMessages(result, "received", /^ACK /, "1 ACK").length, 1, "486 ACKed");
-      await sipp.close();
+      await busy.close();
 
-      sipp = await Sipp.start({ scenario: "uas_no_answer.xml", timeoutS: 15 });
-      created = await call(srv.url, "POST", "/v1/legs", {
-        type: "sip",
-        to: `sip:service@127.0.0.1:${sipp.port}`,
-        ring_timeout: 1,
-      });
-      assert.equal(created.status, 201, created.text);
-      end = await waitEvent(rec, "leg.disconnected", created.json.id);
+      const ringing = await sipp({ scenario: "uas_no_answer.xml", timeoutS: 15 });
+      leg = await dialSipp(srv, ringing.port, { ring_timeout: 1 });
+      end = await waitEvent(rec, "leg.disconnected", leg);
       assert.equal(end.cdr.reason, "ring_timeout");
-      result = await sipp.finished;
+      result = await ringing.finished;
       assert.equal(result.code, 0, describeSipp(result));
       const invite = sippMessages(result, "received", /^INVITE /)[0];
       const cancel = sippMessages(result, "received", /^CANCEL /)[0];
@@ -614,11 +438,6 @@ Deno.test({
       const branch = (text: string) => text.match(/^Via:.*;branch=([^;\s]+)/m)?.[1];
       assert.equal(branch(cancel.text), branch(invite.text), "CANCEL on the INVITE's branch");
       assert.equal(sippMessages(result, "received", /^ACK /).length, 1, "487 ACKed");
-      assert.equal(all(rec, "leg.connected").length, 0);
-    } finally {
-      await sipp?.close();
-      rec.stop();
-      await srv.shutdown();
-    }
-  },
+      assert.equal(findAll(rec, "leg.connected").length, 0);
+    }),
 });
