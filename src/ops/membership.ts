@@ -1,7 +1,7 @@
 /** Room membership and leg flag operations (add/move/remove, mute, deaf). */
 import { z } from "@hono/zod-openapi";
 import { BadRequest } from "../errors.ts";
-import { SipLeg } from "../legs/sip_leg.ts";
+import { SipInboundLeg } from "../legs/sip_inbound_leg.ts";
 import { BaseLeg } from "../legs/base_leg.ts";
 import { joinRoom, leaveRoom, syncFlags } from "../rooms/membership.ts";
 import { defineOperation } from "./operation.ts";
@@ -33,7 +33,7 @@ export const addLegToRoom = defineOperation({
     // compat §1 "Rooms": adding a ringing SIP inbound leg answers it first (the reply waits for
     // the ACK; a failed answer leaves the leg unconnected, which is the 400 below).
     if (
-      leg instanceof SipLeg && leg.type === "sip_inbound" && leg.state === "ringing" &&
+      leg instanceof SipInboundLeg && leg.state === "ringing" &&
       !leg.answering
     ) {
       await leg.answer();

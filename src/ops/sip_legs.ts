@@ -7,7 +7,9 @@ import { z } from "@hono/zod-openapi";
 import type { Config } from "../config/types.ts";
 import { BadRequest, Conflict, NotFound } from "../errors.ts";
 import type { WebhookTarget } from "../events/event.ts";
-import { SipLeg, type SipMediaSettings } from "../legs/sip_leg.ts";
+import type { SipLeg, SipMediaSettings } from "../legs/sip_leg.ts";
+import { SipInboundLeg } from "../legs/sip_inbound_leg.ts";
+import { SipOutboundLeg } from "../legs/sip_outbound_leg.ts";
 import { HELD_LIMIT_MS } from "../legs/sip_leg_media.ts";
 import { joinRoom } from "../rooms/membership.ts";
 import { answerOffer, type AudioCodecName, audioCodecName, offeredCodecs } from "../sdp/mod.ts";
@@ -87,7 +89,7 @@ function receiveInvite(ctx: OpContext, call: IncomingCall): void {
   const webhook: WebhookTarget | undefined = hookUrl
     ? { url: hookUrl, secret: find("x-webhook-secret") || undefined }
     : undefined;
-  const leg = new SipLeg(
+  const leg = new SipInboundLeg(
     { type: "sip_inbound", state: "ringing", appId: find("x-app-id"), webhook, headers },
     legDeps(ctx),
     ctx.rtp,
@@ -111,10 +113,10 @@ function receiveInvite(ctx: OpContext, call: IncomingCall): void {
 }
 
 /** The SIP inbound leg `id`: 404 when unknown, 400 when not SIP inbound. */
-function inboundLeg(ctx: OpContext, id: string): SipLeg {
+function inboundLeg(ctx: OpContext, id: string): SipInboundLeg {
   const leg = ctx.legs.get(id);
   if (!leg) throw new NotFound("leg not found");
-  if (!(leg instanceof SipLeg) || leg.type !== "sip_inbound") {
+  if (!(leg instanceof SipInboundLeg)) {
     throw new BadRequest("leg is not a SIP inbound leg");
   }
   return leg;
@@ -220,7 +222,7 @@ export function createSipLeg(ctx: OpContext, input: SipCreateInput): OpResult {
     throw new BadRequest("invalid webhook_secret: requires webhook_url");
   }
   const headers = dial.xHeaders;
-  const leg = new SipLeg(
+  const leg = new SipOutboundLeg(
     {
       type: "sip_outbound",
       state: "ringing",
