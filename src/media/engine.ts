@@ -6,18 +6,10 @@
  * Rooms without members or hooks cost nothing, and a worker with no work stops its clock.
  */
 import { MediaClock } from "./clock.ts";
-import { Endpoint } from "./endpoint.ts";
 import { RelayRings, RingIO, RtpIO } from "./endpoint_io.ts";
+import { EngineEndpoint, type Member, RoomState } from "./engine_state.ts";
 import { RtpSession } from "./rtp_session.ts";
-import type {
-  EndpointHooks,
-  EndpointView,
-  Feature,
-  FeatureHost,
-  RoomHooks,
-  RoomView,
-} from "./feature_host.ts";
-import { MAX_ROLE, Mixer, type MixerSlot } from "./mixer.ts";
+import type { EndpointView, Feature, FeatureHost, RoomView } from "./feature_host.ts";
 import {
   frameBytes,
   type LegRate,
@@ -32,106 +24,6 @@ import { SpeakingChange, SpeakingDetector } from "./speaking.ts";
 const LOAD_EVERY_TICKS = 50;
 /** A SIP leg with no RTP for this long is reported (compat: `rtp_timeout`, paused on hold). */
 const RTP_TIMEOUT_MS = 30_000;
-
-interface Member {
-  readonly ep: EngineEndpoint;
-  readonly slot: MixerSlot;
-  readonly slotId: number;
-  readonly detector: SpeakingDetector | undefined;
-  /** Whether the slot's input was filled this tick (the mixer clears `present` itself). */
-  had: boolean;
-  /** The member's routing role name ("" = unroled). */
-  role: string;
-}
-
-class EngineEndpoint extends Endpoint implements EndpointView {
-  readonly hooks = new Map<string, EndpointHooks>();
-  room: RoomState | undefined;
-  /** Set while the endpoint's room is mixed on another worker (its socket stays here). */
-  relay: RelayRings | undefined;
-  roomId(): string | undefined {
-    return this.room?.id;
-  }
-}
-
-class RoomState implements RoomView {
-  readonly id: string;
-  readonly rate: number;
-  readonly mixer: Mixer;
-  readonly members = new Map<string, Member>();
-  readonly hooks = new Map<string, RoomHooks>();
-  readonly #roles = new Map<string, number>();
-  #matrix: Readonly<Record<string, readonly string[] | null>> | null = null;
-
-  constructor(id: string, rate: number) {
-    this.id = id;
-    this.rate = rate;
-    this.mixer = new Mixer(rate);
-  }
-
-  get active(): boolean {
-    return this.members.size > 0 || this.hooks.size > 0;
-  }
-
-  memberIds(): Iterable<string> {
-    return this.members.keys();
-  }
-
-  memberOutput(endpointId: string): Int16Array | undefined {
-    return this.members.get(endpointId)?.slot.output;
-  }
-
-  memberInput(endpointId: string): Int16Array | undefined {
-    const m = this.members.get(endpointId);
-    return m !== undefined && m.had ? m.slot.input : undefined;
-  }
-
-  /**
-   * Room-local small integer for a role name ("" = 0, unroled). A role first seen after the
-   * matrix was applied is in no row, so the prepared table stays valid. When the mixer's role
-   * space is used up (names that came and went), indices are reassigned from the roles still in
-   * use; the mixer applies the new roles and table together at its next mix.
-   */
-  roleIndex(role: string): number {
-    if (role === "") return 0;
-    let i = this.#roles.get(role);
-    if (i === undefined) {
-      if (this.#roles.size >= MAX_ROLE) this.#compactRoles();
-      i = this.#roles.size + 1;
-      this.#roles.set(role, i);
-    }
-    return i;
-  }
-
-  #compactRoles(): void {
-    this.#roles.clear();
-    for (const m of this.members.values()) {
-      if (m.role !== "") this.mixer.setRole(m.slotId, this.roleIndex(m.role));
-    }
-    this.#applyMatrix();
-  }
-
-  setMatrix(matrix: Readonly<Record<string, readonly string[] | null>> | null): void {
-    this.#matrix = matrix;
-    this.#applyMatrix();
-  }
-
-  #applyMatrix(): void {
-    const m = this.#matrix;
-    if (!m) {
-      this.mixer.setRouting(null);
-      return;
-    }
-    const table = new Map<number, readonly number[] | null>();
-    for (const [listener, sources] of Object.entries(m)) {
-      table.set(
-        this.roleIndex(listener),
-        sources === null ? null : sources.map((s) => this.roleIndex(s)),
-      );
-    }
-    this.mixer.setRouting(table);
-  }
-}
 
 /** Sends events to the main thread. */
 export type EventSink = (ev: WorkerEvent) => void;
