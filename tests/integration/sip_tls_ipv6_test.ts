@@ -1,6 +1,7 @@
 /**
- * SIP over TLS with a certificate the test makes (the caller pins it with SIP_TLS_CA_FILE), and a
- * SIP call over IPv6 loopback with IPv6 media. Audio is checked by tone content both ways.
+ * SIP over TCP, over TLS with a certificate the test makes (the caller pins it with
+ * SIP_TLS_CA_FILE), and over IPv6 loopback with IPv6 media. Audio is checked by tone content both
+ * ways.
  */
 import assert from "node:assert/strict";
 import { call } from "../helpers/server.ts";
@@ -64,6 +65,29 @@ async function callWithAudio(p: Pair, to: string): Promise<string> {
   assert.equal((await waitEvent(p.recB, "leg.disconnected", inb)).cdr.reason, "remote_bye");
   return find(p.recB, "leg.ringing", inb).source_address;
 }
+
+Deno.test("a SIP call over TCP (;transport=tcp) carries audio both ways on one connection", () =>
+  withPair(server, {}, async (p) => {
+    const tcpOf = (s: typeof p.a) =>
+      s.ctx.sip.transport.transports.find((t) => t.protocol === "tcp") as {
+        connectionCount: number;
+      };
+    assert.equal(tcpOf(p.b).connectionCount, 0);
+    const { out, inb, wsA, wsB } = await roomToRoomCall(p, {
+      to: `sip:bob@127.0.0.1:${p.b.sipPort};transport=tcp`,
+      codecs: ["PCMU"],
+    });
+    assert.equal(tcpOf(p.b).connectionCount, 1, "the INVITE came over TCP");
+    assert.equal(
+      tcpOf(p.a).connectionCount,
+      1,
+      "A's INVITE and ACK share one connection",
+    );
+    await hearEachOther(wsA, wsB);
+    // B's BYE goes to A's Contact (a TCP URI: RFC 3261 §12.2.1.1 sends it to A's listener).
+    assert.equal((await call(p.b.url, "DELETE", `/v1/legs/${inb}`)).status, 202);
+    assert.equal((await waitEvent(p.recA, "leg.disconnected", out)).cdr.reason, "remote_bye");
+  }));
 
 Deno.test("a SIP call over TLS to a certificate the caller pins carries audio both ways", async () => {
   const { dir, cert, key } = await makeCert();
