@@ -88,10 +88,13 @@ const RESERVED_HEADERS = new Set([
 /** RFC 3261 §25.1 token characters (a header field name). */
 const TOKEN = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
 
-/** Validates all SIP dial fields; throws 400 naming the first bad one. */
-export function parseSipDial(input: SipDialInput, config: Config): SipDial {
+/**
+ * Validates all SIP dial fields; throws 400 naming the first bad one. `advertisedIp` is our
+ * address for a bare `from` when SIP_DOMAIN and SIP_EXTERNAL_IP are unset.
+ */
+export function parseSipDial(input: SipDialInput, config: Config, advertisedIp: string): SipDial {
   const uri = parseTarget(input.to ?? input.uri);
-  const from = parseFrom(input.from, config);
+  const from = parseFrom(input.from, config, advertisedIp);
   const codecs = parseCodecs(input.codecs, config);
   const headers: [string, string][] = [];
   const xHeaders: Record<string, string> = {};
@@ -164,8 +167,8 @@ function parseAuth(raw: SipDialInput["auth"], fromUser: string): DigestCredentia
 }
 
 /** `from` as a bare user or a full URI / name-addr; default `SIP_HOST@SIP_DOMAIN`. */
-function parseFrom(raw: string | undefined, config: Config): NameAddr {
-  const host = config.sipDomain || config.sipExternalIp || config.sipListenIp;
+function parseFrom(raw: string | undefined, config: Config, advertisedIp: string): NameAddr {
+  const host = config.sipDomain || config.sipExternalIp || advertisedIp;
   const bare = (user: string) => nameAddr({ uri: sipUri({ user, host }) });
   if (raw === undefined || raw === "") return bare(config.sipHost || "voiceblender");
   if (!/^[a-z][a-z0-9+.-]*:|[<"]/i.test(raw)) return bare(raw);

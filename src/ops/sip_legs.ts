@@ -21,14 +21,16 @@ import { defineOperation, type OpContext, type OpResult } from "./operation.ts";
 import { LegIdParam } from "./schemas.ts";
 
 /** The media settings of every SIP leg. */
-function mediaSettings(config: Config, heldLimitMs?: number): SipMediaSettings {
+function mediaSettings(ctx: OpContext): SipMediaSettings {
+  const { config, sip } = ctx;
   return {
     bindHost: config.sipBindIp,
-    sdpAddress: config.sipExternalIp || config.sipBindIp,
+    // SIP_EXTERNAL_IP, else SIP_BIND_IP (the host's address when that is 0.0.0.0).
+    sdpAddress: config.sipExternalIp || sip.advertisedIp,
     jitter: { targetMs: config.sipJitterBufferMs, maxMs: config.sipJitterBufferMaxMs },
-    heldLimitMs: heldLimitMs ?? HELD_LIMIT_MS,
+    heldLimitMs: sip.heldLimitMs ?? HELD_LIMIT_MS,
     v6: config.sipBindIpv6
-      ? { bindHost: config.sipBindIpv6, sdpAddress: config.sipBindIpv6 }
+      ? { bindHost: config.sipBindIpv6, sdpAddress: sip.advertisedIpv6 }
       : undefined,
   };
 }
@@ -68,7 +70,7 @@ function receiveInvite(ctx: OpContext, call: IncomingCall): void {
   if (call.offer !== undefined) {
     const probe = answerOffer(call.offer, {
       allowed,
-      address: mediaSettings(ctx.config).sdpAddress,
+      address: mediaSettings(ctx).sdpAddress,
       port: 9,
       sessionId: 1,
       sessionVersion: 1,
@@ -93,7 +95,7 @@ function receiveInvite(ctx: OpContext, call: IncomingCall): void {
     { type: "sip_inbound", state: "ringing", appId: find("x-app-id"), webhook, headers },
     legDeps(ctx),
     ctx.rtp,
-    mediaSettings(ctx.config, ctx.sip.heldLimitMs),
+    mediaSettings(ctx),
   );
   leg.attachIncoming(call, allowed);
   ctx.legs.add(leg);
@@ -217,7 +219,7 @@ export interface SipCreateInput extends SipDialInput {
 
 /** `POST /v1/legs {"type":"sip"}`: validates, answers 201 ringing, dials in the background. */
 export function createSipLeg(ctx: OpContext, input: SipCreateInput): OpResult {
-  const dial = parseSipDial(input, ctx.config);
+  const dial = parseSipDial(input, ctx.config, ctx.sip.advertisedIp);
   if (input.webhook_secret && !input.webhook_url) {
     throw new BadRequest("invalid webhook_secret: requires webhook_url");
   }
@@ -234,7 +236,7 @@ export function createSipLeg(ctx: OpContext, input: SipCreateInput): OpResult {
     },
     legDeps(ctx),
     ctx.rtp,
-    mediaSettings(ctx.config, ctx.sip.heldLimitMs),
+    mediaSettings(ctx),
   );
   if (input.accept_dtmf !== undefined) leg.acceptDtmf = input.accept_dtmf;
   // compat §1: the leg joins room_id on early media or on connect, whichever comes first.

@@ -10,6 +10,7 @@ import { ConfigError } from "../config/config.ts";
 import type { Logger } from "../log/logger.ts";
 import { type SipTimers, TransactionLayer } from "./transaction/mod.ts";
 import { type HostPort, sipDebugHook, TransportLayer } from "./transport/mod.ts";
+import { advertisedAddress, isWildcard } from "./advertised_address.ts";
 import { UserAgent } from "./dialog/mod.ts";
 
 /** Knobs for tests: shrunk RFC 3261 timers. */
@@ -28,18 +29,26 @@ export class SipStack {
   readonly transactions: TransactionLayer;
   /** A shorter hold limit for SIP legs (tests); undefined: the 2 h default. */
   readonly heldLimitMs: number | undefined;
+  /** Our IPv4 address for SDP/Contact/Via: `SIP_BIND_IP`, or the host's when that is 0.0.0.0. */
+  readonly advertisedIp: string;
+  /** The same for IPv6 (`SIP_BIND_IPV6`; "" when IPv6 is off). */
+  readonly advertisedIpv6: string;
   #closing: Promise<void> | undefined;
 
-  private constructor(
-    transport: TransportLayer,
-    transactions: TransactionLayer,
-    ua: UserAgent,
-    heldLimitMs: number | undefined,
-  ) {
-    this.heldLimitMs = heldLimitMs;
-    this.transport = transport;
-    this.transactions = transactions;
-    this.ua = ua;
+  private constructor(parts: {
+    transport: TransportLayer;
+    transactions: TransactionLayer;
+    ua: UserAgent;
+    heldLimitMs: number | undefined;
+    advertisedIp: string;
+    advertisedIpv6: string;
+  }) {
+    this.heldLimitMs = parts.heldLimitMs;
+    this.transport = parts.transport;
+    this.transactions = parts.transactions;
+    this.ua = parts.ua;
+    this.advertisedIp = parts.advertisedIp;
+    this.advertisedIpv6 = parts.advertisedIpv6;
   }
 
   /** Opens the sockets and builds the layers; throws when the address cannot be bound. */
@@ -66,18 +75,29 @@ export class SipStack {
       useSourceSocket: config.sipUseSourceSocket,
       log,
     });
+    const advertisedIp = advertisedAddress(config.sipBindIp, 4);
+    const advertisedIpv6 = config.sipBindIpv6 ? advertisedAddress(config.sipBindIpv6, 6) : "";
     const ua = new UserAgent({
       transactions,
-      localFor: (to) => advertised(config, transport.localFor(to)),
+      localFor: (to) =>
+        advertised(config, { v4: advertisedIp, v6: advertisedIpv6 }, transport.localFor(to)),
       // Contact of responses too (they use the receiving socket's address).
-      externalHost: config.sipDomain || config.sipExternalIp || undefined,
+      externalHost: config.sipDomain || config.sipExternalIp ||
+        (isWildcard(config.sipListenIp) ? advertisedIp : undefined),
       contactUser: config.sipHost || undefined,
       useSourceSocket: config.sipUseSourceSocket,
       // SIP_HOST names us in User-Agent (and Server) headers.
       product: config.sipHost || "voiceblender",
       log,
     });
-    return new SipStack(transport, transactions, ua, options.heldLimitMs);
+    return new SipStack({
+      transport,
+      transactions,
+      ua,
+      heldLimitMs: options.heldLimitMs,
+      advertisedIp,
+      advertisedIpv6,
+    });
   }
 
   /** The bound UDP port (the configured one, or the ephemeral one for `SIP_PORT=0`). */
@@ -117,17 +137,20 @@ async function readCa(path: string): Promise<string> {
  * The address we put in Via sent-by and Contact for a local socket address: `SIP_DOMAIN` when set
  * (it names us in From, Contact and Via), else `SIP_EXTERNAL_IP` for IPv4 sockets (NAT; there is
  * no IPv6 equivalent), else the socket's own address — or, for a wildcard listener (`0.0.0.0`,
- * `::`), the advertised `SIP_BIND_IP` / `SIP_BIND_IPV6`. The port stays the socket's.
+ * `::`), our advertised address of that family. The port stays the socket's.
  */
-function advertised(config: Config, local: HostPort | undefined): HostPort | undefined {
+function advertised(
+  config: Config,
+  ips: { v4: string; v6: string },
+  local: HostPort | undefined,
+): HostPort | undefined {
   if (!local) return undefined;
   const v6 = local.host.includes(":");
   if (config.sipDomain) return { host: config.sipDomain, port: local.port };
   if (config.sipExternalIp && !v6) return { host: config.sipExternalIp, port: local.port };
-  const host = local.host.replace(/^\[|\]$/g, "");
-  if (host === "0.0.0.0" || host === "::") {
-    const bind = v6 ? config.sipBindIpv6 : config.sipBindIp;
-    if (bind && bind !== "0.0.0.0" && bind !== "::") return { host: bind, port: local.port };
+  if (isWildcard(local.host)) {
+    const ip = v6 ? ips.v6 : ips.v4;
+    if (ip && !isWildcard(ip)) return { host: ip, port: local.port };
   }
   return local;
 }

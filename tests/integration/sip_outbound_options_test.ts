@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { call, recordEvents } from "../helpers/server.ts";
 import { serverFactory, waitEvent } from "../helpers/sip_pair.ts";
+import { pickAdvertisedAddress } from "../../src/sip/advertised_address.ts";
 
 const server = serverFactory(43000);
 
@@ -288,4 +289,37 @@ Deno.test("SIP_USE_SOURCE_SOCKET sends the ACK and BYE to the peer's socket, not
     rtp.close();
     await a.shutdown();
   }
+});
+
+Deno.test({
+  name: "with SIP_BIND_IP=0.0.0.0 the INVITE advertises the host's address, never 0.0.0.0",
+  // A host with no non-loopback IPv4 has nothing better to advertise.
+  ignore: pickAdvertisedAddress(Deno.networkInterfaces(), 4) === undefined,
+  async fn() {
+    const a = await server({ SIP_BIND_IP: "0.0.0.0" });
+    const rec = recordEvents(a);
+    const peer = new RawPeer();
+    try {
+      const host = pickAdvertisedAddress(Deno.networkInterfaces(), 4)!;
+      assert.equal(a.ctx.sip.advertisedIp, host);
+      const created = await call(a.url, "POST", "/v1/legs", {
+        type: "sip",
+        to: `sip:bob@127.0.0.1:${peer.port}`,
+        codecs: ["PCMU"],
+      });
+      assert.equal(created.status, 201, created.text);
+      const { msg, from } = await peer.next((m) => m.start.startsWith("INVITE "));
+      const escaped = host.replaceAll(".", "\\.");
+      assert.match(msg.raw, new RegExp(`\\r\\nc=IN IP4 ${escaped}\\r\\n`), "SDP c=");
+      assert.match(h(msg, "via"), new RegExp(`^SIP/2\\.0/UDP ${escaped}:\\d+;`), "Via");
+      assert.match(h(msg, "contact"), new RegExp(`@${escaped}:\\d+>$`), "Contact");
+      assert.doesNotMatch(msg.raw, /0\.0\.0\.0/);
+      await peer.reply(msg, from, "603 Decline");
+      await waitEvent(rec, "leg.disconnected", created.json.id);
+    } finally {
+      rec.stop();
+      peer.close();
+      await a.shutdown();
+    }
+  },
 });
