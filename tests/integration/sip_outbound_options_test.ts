@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { call, recordEvents } from "../helpers/server.ts";
 import { serverFactory, waitEvent } from "../helpers/sip_pair.ts";
+import type { RunningServer } from "../../src/server.ts";
 import { pickAdvertisedAddress } from "../../src/sip/advertised_address.ts";
 
 const server = serverFactory(43000);
@@ -91,6 +92,18 @@ class RawPeer {
   close(): void {
     this.sock.close();
   }
+}
+
+/** A dials the raw peer (PCMU) and returns the 201 and the INVITE as the peer got it. */
+async function dialPeer(a: RunningServer, peer: RawPeer) {
+  const created = await call(a.url, "POST", "/v1/legs", {
+    type: "sip",
+    to: `sip:bob@127.0.0.1:${peer.port}`,
+    codecs: ["PCMU"],
+  });
+  assert.equal(created.status, 201, created.text);
+  const { msg, from } = await peer.next((m) => m.start.startsWith("INVITE "));
+  return { created, msg, from };
 }
 
 Deno.test("outbound_proxy, privacy, custom headers and digest auth go on the wire as asked", async () => {
@@ -209,13 +222,7 @@ Deno.test("SIP_DOMAIN, SIP_EXTERNAL_IP and SIP_HOST are what the INVITE advertis
   const rec = recordEvents(a);
   const peer = new RawPeer();
   try {
-    const created = await call(a.url, "POST", "/v1/legs", {
-      type: "sip",
-      to: `sip:bob@127.0.0.1:${peer.port}`,
-      codecs: ["PCMU"],
-    });
-    assert.equal(created.status, 201, created.text);
-    const { msg, from } = await peer.next((m) => m.start.startsWith("INVITE "));
+    const { created, msg, from } = await dialPeer(a, peer);
     assert.match(h(msg, "via"), /^SIP\/2\.0\/UDP vb\.example\.test:\d+;/);
     assert.match(h(msg, "contact"), /^<sip:vb-node-1@vb\.example\.test:\d+>$/);
     assert.match(h(msg, "from"), /^<sip:vb-node-1@vb\.example\.test>;tag=/);
@@ -302,13 +309,7 @@ Deno.test({
     try {
       const host = pickAdvertisedAddress(Deno.networkInterfaces(), 4)!;
       assert.equal(a.ctx.sip.advertisedIp, host);
-      const created = await call(a.url, "POST", "/v1/legs", {
-        type: "sip",
-        to: `sip:bob@127.0.0.1:${peer.port}`,
-        codecs: ["PCMU"],
-      });
-      assert.equal(created.status, 201, created.text);
-      const { msg, from } = await peer.next((m) => m.start.startsWith("INVITE "));
+      const { created, msg, from } = await dialPeer(a, peer);
       const escaped = host.replaceAll(".", "\\.");
       assert.match(msg.raw, new RegExp(`\\r\\nc=IN IP4 ${escaped}\\r\\n`), "SDP c=");
       assert.match(h(msg, "via"), new RegExp(`^SIP/2\\.0/UDP ${escaped}:\\d+;`), "Via");
