@@ -4,7 +4,6 @@
  * `POST /v1/legs {"type":"sip"}`.
  */
 import { z } from "@hono/zod-openapi";
-import type { Config } from "../config/types.ts";
 import { BadRequest, Conflict, NotFound } from "../errors.ts";
 import type { WebhookTarget } from "../events/event.ts";
 import type { SipLeg, SipMediaSettings } from "../legs/sip_leg.ts";
