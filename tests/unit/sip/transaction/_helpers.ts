@@ -8,7 +8,15 @@ import {
   type SipRequest,
   type SipResponse,
 } from "../../../../src/sip/message/mod.ts";
-import type { Clock, TimerHandle } from "../../../../src/sip/transaction/mod.ts";
+import assert from "node:assert/strict";
+import { FakeTransport } from "../../../../src/sip/transport/mod.ts";
+import {
+  type Clock,
+  type IncomingRequest,
+  type SipTimers,
+  type TimerHandle,
+  TransactionLayer,
+} from "../../../../src/sip/transaction/mod.ts";
 
 interface Pending {
   readonly at: number;
@@ -124,4 +132,43 @@ const decoder = new TextDecoder();
 /** Wire text of a sent record, for assertions. */
 export function text(bytes: Uint8Array): string {
   return decoder.decode(bytes);
+}
+
+/** Shrink-free RFC 3261 timers (T1 500 ms, T2 4 s, T4 5 s) on the fake clock. */
+export const T: SipTimers = { t1: 500, t2: 4000, t4: 5000 };
+
+/** A transaction layer for client-side tests on a fake transport and clock. */
+export function clientSetup(transport: "udp" | "tcp" = "udp") {
+  const clock = new FakeClock();
+  const fake = new FakeTransport({ transport });
+  const layer = new TransactionLayer(fake, { timers: T, clock });
+  return { clock, fake, layer };
+}
+
+/** A transaction layer at 192.0.2.2:5060 for server-side tests, collecting what reaches the TU. */
+export function serverSetup(transport: "udp" | "tcp" = "udp") {
+  const clock = new FakeClock();
+  const fake = new FakeTransport({ transport, local: { host: "192.0.2.2", port: 5060 } });
+  const incoming: IncomingRequest[] = [];
+  const layer = new TransactionLayer(fake, {
+    timers: T,
+    clock,
+    onRequest: (i) => incoming.push(i),
+  });
+  return { clock, fake, layer, incoming };
+}
+
+/** The status of every message sent (0 for a request). */
+export function statuses(fake: FakeTransport): number[] {
+  return fake.messages().map((m) => (m.kind === "response" ? m.status : 0));
+}
+
+/** The server transaction of the last request that reached the TU, checked to be a `kind`. */
+export function lastServerTx<K extends abstract new (...args: never[]) => unknown>(
+  incoming: readonly IncomingRequest[],
+  kind: K,
+): InstanceType<K> {
+  const tx = incoming.at(-1)?.transaction;
+  assert.ok(tx instanceof kind, `the last request's transaction is a ${kind.name}`);
+  return tx as InstanceType<K>;
 }

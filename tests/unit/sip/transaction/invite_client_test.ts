@@ -1,22 +1,19 @@
 import assert from "node:assert/strict";
 import { serialize } from "../../../../src/sip/message/mod.ts";
-import { FakeTransport } from "../../../../src/sip/transport/mod.ts";
+import type { FakeTransport } from "../../../../src/sip/transport/mod.ts";
+import { InviteClientTransaction, TransactionError } from "../../../../src/sip/transaction/mod.ts";
 import {
-  InviteClientTransaction,
-  type SipTimers,
-  TransactionError,
-  TransactionLayer,
-} from "../../../../src/sip/transaction/mod.ts";
-import { BOB_ADDR, BOB_TCP, BOB_UDP, FakeClock, flush, makeRequest, respond } from "./_helpers.ts";
+  BOB_ADDR,
+  BOB_TCP,
+  BOB_UDP,
+  clientSetup,
+  flush,
+  makeRequest,
+  respond,
+  T,
+} from "./_helpers.ts";
 
-const T: SipTimers = { t1: 500, t2: 4000, t4: 5000 };
-
-function setup(transport: "udp" | "tcp" = "udp") {
-  const clock = new FakeClock();
-  const fake = new FakeTransport({ transport });
-  const layer = new TransactionLayer(fake, { timers: T, clock });
-  return { clock, fake, layer };
-}
+const setup = clientSetup;
 
 function sentMethods(fake: FakeTransport): string[] {
   return fake.messages().map((m) => m.kind === "request" ? m.method : String(m.status));

@@ -1,36 +1,24 @@
 import assert from "node:assert/strict";
 import { serialize, type SipResponse } from "../../../../src/sip/message/mod.ts";
-import { FakeTransport } from "../../../../src/sip/transport/mod.ts";
 import {
   type IncomingRequest,
   InviteServerTransaction,
-  type SipTimers,
-  TransactionLayer,
 } from "../../../../src/sip/transaction/mod.ts";
-import { ALICE_ADDR, FakeClock, flush, makeRequest, respond } from "./_helpers.ts";
+import {
+  ALICE_ADDR,
+  flush,
+  lastServerTx,
+  makeRequest,
+  respond,
+  serverSetup,
+  statuses,
+  T,
+} from "./_helpers.ts";
 
-const T: SipTimers = { t1: 500, t2: 4000, t4: 5000 };
-
-function setup(transport: "udp" | "tcp" = "udp") {
-  const clock = new FakeClock();
-  const fake = new FakeTransport({ transport, local: { host: "192.0.2.2", port: 5060 } });
-  const incoming: IncomingRequest[] = [];
-  const layer = new TransactionLayer(fake, {
-    timers: T,
-    clock,
-    onRequest: (i) => incoming.push(i),
-  });
-  return { clock, fake, layer, incoming };
-}
-
-function statuses(fake: FakeTransport): number[] {
-  return fake.messages().map((m) => (m.kind === "response" ? m.status : 0));
-}
+const setup = serverSetup;
 
 function serverTx(incoming: IncomingRequest[]): InviteServerTransaction {
-  const tx = incoming.at(-1)?.transaction;
-  assert.ok(tx instanceof InviteServerTransaction);
-  return tx;
+  return lastServerTx(incoming, InviteServerTransaction);
 }
 
 Deno.test("INVITE server sends 100 Trying after 200 ms when the TU has not responded", () => {

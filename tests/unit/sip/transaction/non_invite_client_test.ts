@@ -1,22 +1,23 @@
 import assert from "node:assert/strict";
 import { serialize } from "../../../../src/sip/message/mod.ts";
-import { FakeTransport } from "../../../../src/sip/transport/mod.ts";
+import type { FakeTransport } from "../../../../src/sip/transport/mod.ts";
 import {
   NonInviteClientTransaction,
-  type SipTimers,
   TransactionError,
-  TransactionLayer,
 } from "../../../../src/sip/transaction/mod.ts";
-import { BOB_ADDR, BOB_TCP, BOB_UDP, FakeClock, flush, makeRequest, respond } from "./_helpers.ts";
+import {
+  BOB_ADDR,
+  BOB_TCP,
+  BOB_UDP,
+  clientSetup,
+  type FakeClock,
+  flush,
+  makeRequest,
+  respond,
+  T,
+} from "./_helpers.ts";
 
-const T: SipTimers = { t1: 500, t2: 4000, t4: 5000 };
-
-function setup(transport: "udp" | "tcp" = "udp") {
-  const clock = new FakeClock();
-  const fake = new FakeTransport({ transport });
-  const layer = new TransactionLayer(fake, { timers: T, clock });
-  return { clock, fake, layer };
-}
+const setup = clientSetup;
 
 /** Times (ms) at which the fake recorded a send, sampled by stepping the clock 1 ms. */
 function sendTimes(clock: FakeClock, fake: FakeTransport, until: number): number[] {

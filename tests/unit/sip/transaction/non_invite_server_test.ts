@@ -1,36 +1,23 @@
 import assert from "node:assert/strict";
 import { serialize } from "../../../../src/sip/message/mod.ts";
-import { FakeTransport } from "../../../../src/sip/transport/mod.ts";
 import {
   type IncomingRequest,
   NonInviteServerTransaction,
-  type SipTimers,
-  TransactionLayer,
 } from "../../../../src/sip/transaction/mod.ts";
-import { ALICE_ADDR, FakeClock, makeRequest, respond } from "./_helpers.ts";
+import {
+  ALICE_ADDR,
+  lastServerTx,
+  makeRequest,
+  respond,
+  serverSetup,
+  statuses,
+  T,
+} from "./_helpers.ts";
 
-const T: SipTimers = { t1: 500, t2: 4000, t4: 5000 };
-
-function setup(transport: "udp" | "tcp" = "udp") {
-  const clock = new FakeClock();
-  const fake = new FakeTransport({ transport, local: { host: "192.0.2.2", port: 5060 } });
-  const incoming: IncomingRequest[] = [];
-  const layer = new TransactionLayer(fake, {
-    timers: T,
-    clock,
-    onRequest: (i) => incoming.push(i),
-  });
-  return { clock, fake, layer, incoming };
-}
-
-function statuses(fake: FakeTransport): number[] {
-  return fake.messages().map((m) => (m.kind === "response" ? m.status : 0));
-}
+const setup = serverSetup;
 
 function serverTx(incoming: IncomingRequest[]): NonInviteServerTransaction {
-  const tx = incoming.at(-1)?.transaction;
-  assert.ok(tx instanceof NonInviteServerTransaction);
-  return tx;
+  return lastServerTx(incoming, NonInviteServerTransaction);
 }
 
 Deno.test("non-INVITE server discards retransmissions in Trying and sends no 100 itself", () => {
