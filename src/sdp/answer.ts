@@ -30,6 +30,7 @@ import {
   textSection,
 } from "./local_media.ts";
 import {
+  codecOf,
   failure,
   type NegotiatedCodec,
   type NegotiatedText,
@@ -195,13 +196,7 @@ function amrAcceptable(f: IdentifiedFormat): boolean {
 
 /** The codec as our answer states it: opus with our fmtp, AMR echoing framing and mode-set. */
 function negotiatedCodec(f: IdentifiedFormat, opts: AnswerOptions): NegotiatedCodec {
-  const base = {
-    name: f.spec.name as AudioCodecName,
-    payloadType: f.payloadType,
-    clockRate: f.clockRate,
-    sampleRate: f.spec.sampleRate,
-    ...(f.spec.channels === undefined ? {} : { channels: f.spec.channels }),
-  };
+  const base = codecOf(f);
   if (f.spec.name === "AMR-WB" || f.spec.name === "AMR-NB") {
     const variant: AmrVariant = f.spec.name;
     const cfg = (variant === "AMR-WB" ? opts.amrWb : opts.amrNb) ?? DEFAULT_AMR[variant];

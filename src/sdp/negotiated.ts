@@ -3,7 +3,7 @@
  * our own offer, and the typed failures either can end in.
  */
 
-import type { AudioCodecName } from "./codecs.ts";
+import type { AudioCodecName, IdentifiedFormat } from "./codecs.ts";
 import type { RemoteEndpoint } from "./endpoint.ts";
 import type { Direction, SessionDescription } from "./types.ts";
 
@@ -112,4 +112,17 @@ export function failure(
   return sipStatus === undefined
     ? { ok: false, reason, message }
     : { ok: false, reason, message, sipStatus };
+}
+
+/** What a negotiated codec takes from the agreed format, before any fmtp (both directions). */
+export function codecOf(
+  f: IdentifiedFormat,
+): Omit<NegotiatedCodec, "fmtp" | "amr"> {
+  return {
+    name: f.spec.name as AudioCodecName,
+    payloadType: f.payloadType,
+    clockRate: f.clockRate,
+    sampleRate: f.spec.sampleRate,
+    ...(f.spec.channels === undefined ? {} : { channels: f.spec.channels }),
+  };
 }

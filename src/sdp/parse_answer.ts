@@ -5,12 +5,7 @@
  * expects to receive, so they are what we send with.
  */
 
-import {
-  type AudioCodecName,
-  type IdentifiedFormat,
-  identifyFormat,
-  pickTelephoneEvent,
-} from "./codecs.ts";
+import { type IdentifiedFormat, identifyFormat, pickTelephoneEvent } from "./codecs.ts";
 import {
   answerDirection,
   declaredDirection,
@@ -21,6 +16,7 @@ import { remoteEndpoint } from "./endpoint.ts";
 import { type AmrVariant, clampAmrMode, parseAmrParameters } from "./fmtp.ts";
 import { DEFAULT_PTIME } from "./local_media.ts";
 import {
+  codecOf,
   failure,
   type NegotiatedCodec,
   type NegotiatedText,
@@ -97,14 +93,7 @@ export function parseAnswer(
 
 /** The codec as answered; AMR takes the answer's framing and mode-set (ours when it has none). */
 function answeredCodec(offer: LocalOffer, f: IdentifiedFormat): NegotiatedCodec {
-  const base = {
-    name: f.spec.name as AudioCodecName,
-    payloadType: f.payloadType,
-    clockRate: f.clockRate,
-    sampleRate: f.spec.sampleRate,
-    ...(f.spec.channels === undefined ? {} : { channels: f.spec.channels }),
-    fmtp: f.fmtp,
-  };
+  const base = { ...codecOf(f), fmtp: f.fmtp };
   if (f.spec.name !== "AMR-WB" && f.spec.name !== "AMR-NB") return base;
   const variant: AmrVariant = f.spec.name;
   const cfg = offer.amr[variant];
