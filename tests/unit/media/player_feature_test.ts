@@ -6,6 +6,7 @@ import type { PlaybackCommand, PlaybackEvent } from "../../../src/media/playback
 import { frameBytes, type LegRate, type WorkerEvent } from "../../../src/media/protocol.ts";
 import { PcmRing } from "../../../src/media/pcm_ring.ts";
 import { rms, toneRatio } from "../../../src/media/goertzel.ts";
+import { attachPeer } from "./_engine_rig.ts";
 
 /** One endpoint's rings, drained after every tick. */
 class Peer {
@@ -57,22 +58,7 @@ function rig() {
     peer(id: string, rate: LegRate, roomId?: string): Peer {
       const p = new Peer(id, rate);
       peers.push(p);
-      engine.handle({
-        t: "endpoint.attach",
-        endpointId: id,
-        rate,
-        ingress: p.ingress,
-        egress: p.egress,
-        speech: false,
-      });
-      if (roomId) {
-        engine.handle({
-          t: "endpoint.join",
-          endpointId: id,
-          roomId,
-          flags: { muted: false, deaf: false, role: "" },
-        });
-      }
+      attachPeer(engine, id, rate, p, roomId);
       return p;
     },
     cmd(c: PlaybackCommand) {

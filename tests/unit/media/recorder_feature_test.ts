@@ -7,6 +7,7 @@ import type { RecordingCommand, RecordingEvent } from "../../../src/media/record
 import { frameBytes, type LegRate, type WorkerEvent } from "../../../src/media/protocol.ts";
 import { PcmRing } from "../../../src/media/pcm_ring.ts";
 import { rms, toneRatio } from "../../../src/media/goertzel.ts";
+import { attachPeer, joinPeer } from "./_engine_rig.ts";
 
 /** A peer that sends a tone into its ingress ring, one frame per tick. */
 class Peer {
@@ -62,24 +63,11 @@ function rig() {
     peer(id: string, rate: LegRate, toneHz: number, roomId?: string): Peer {
       const p = new Peer(id, rate, toneHz);
       peers.push(p);
-      engine.handle({
-        t: "endpoint.attach",
-        endpointId: id,
-        rate,
-        ingress: p.ingress,
-        egress: p.egress,
-        speech: false,
-      });
-      if (roomId) this.join(id, roomId);
+      attachPeer(engine, id, rate, p, roomId);
       return p;
     },
     join(id: string, roomId: string) {
-      engine.handle({
-        t: "endpoint.join",
-        endpointId: id,
-        roomId,
-        flags: { muted: false, deaf: false, role: "" },
-      });
+      joinPeer(engine, id, roomId);
     },
     cmd(c: RecordingCommand) {
       engine.handle(c);
