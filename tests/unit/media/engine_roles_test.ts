@@ -3,6 +3,7 @@ import { MediaEngine } from "../../../src/media/engine.ts";
 import { PcmRing } from "../../../src/media/pcm_ring.ts";
 import { MAX_ROLE } from "../../../src/media/mixer.ts";
 import { toneRatio } from "../../../src/media/goertzel.ts";
+import { attachPeer } from "./_engine_rig.ts";
 
 Deno.test("a room that sees more distinct role names than the mixer's role space keeps routing correctly", () => {
   const engine = new MediaEngine(() => {});
@@ -12,20 +13,7 @@ Deno.test("a room that sees more distinct role names than the mixer's role space
   const attach = (id: string, role: string) => {
     const ingress = PcmRing.allocate(320 * 20);
     const egress = PcmRing.allocate(320 * 20);
-    engine.handle({
-      t: "endpoint.attach",
-      endpointId: id,
-      rate: 8000,
-      ingress,
-      egress,
-      speech: false,
-    });
-    engine.handle({
-      t: "endpoint.join",
-      endpointId: id,
-      roomId: "r",
-      flags: { muted: false, deaf: false, role },
-    });
+    attachPeer(engine, id, 8000, { ingress, egress }, "r", role);
     rings.set(id, { ingress: new PcmRing(ingress), egress: new PcmRing(egress) });
   };
   engine.handle({ t: "stop" });

@@ -9,6 +9,7 @@ import { BRIDGE_EXTERNAL_BASE, BRIDGE_RING_FRAMES } from "../../../src/media/bri
 import type { WorkerCommand } from "../../../src/media/protocol.ts";
 import { PcmRing } from "../../../src/media/pcm_ring.ts";
 import { toneRatio } from "../../../src/media/goertzel.ts";
+import { attachPeer } from "../media/_engine_rig.ts";
 
 const RATE = 16000;
 const N = RATE / 50;
@@ -33,20 +34,7 @@ class Peer {
   constructor(engine: MediaEngine, readonly id: string, roomId: string, readonly toneHz: number) {
     const ingress = PcmRing.allocate(FB * 50);
     const egress = PcmRing.allocate(FB * 50);
-    engine.handle({
-      t: "endpoint.attach",
-      endpointId: id,
-      rate: RATE,
-      ingress,
-      egress,
-      speech: false,
-    });
-    engine.handle({
-      t: "endpoint.join",
-      endpointId: id,
-      roomId,
-      flags: { muted: false, deaf: false, role: "" },
-    });
+    attachPeer(engine, id, RATE, { ingress, egress }, roomId);
     this.#in = new PcmRing(ingress);
     this.#out = new PcmRing(egress);
   }
